@@ -1,0 +1,21 @@
+// The ESM entry: the very objects `require()` returns, re-exported by name.
+import session = require('./index.js');
+
+export import Store = session.Store;
+export import Cookie = session.Cookie;
+export import Session = session.Session;
+export import MemoryStore = session.MemoryStore;
+export import getCookieValue = session.getCookieValue;
+export import unsigncookie = session.unsigncookie;
+
+export type SessionData = session.SessionData;
+export type SessionOptions = session.SessionOptions;
+export type CookieOptions = session.CookieOptions;
+export type CookieData = session.CookieData;
+export type SessionMiddleware = session.SessionMiddleware;
+export type SessionStore = session.SessionStore;
+export type StoreCallback<T = void> = session.StoreCallback<T>;
+export type StoredSession = session.StoredSession;
+export type Secret = session.Secret;
+
+export default session;

@@ -1,0 +1,75 @@
+import * as cookieModule from './cookie.js';
+import * as helpers from './helpers.js';
+import * as memoryStoreModule from './memory-store.js';
+import * as middlewareModule from './middleware.js';
+import { createMiddleware } from './middleware.js';
+import * as optionsModule from './options.js';
+import { resolveOptions } from './options.js';
+import * as sessionModule from './session.js';
+import * as signatureModule from './signature.js';
+import * as storeModule from './store.js';
+
+const PRODUCTION = process.env.NODE_ENV === 'production';
+
+/**
+ * Creates the session middleware. A drop-in replacement for
+ * `require('express-session')`: same options, same cookies, same store calls.
+ *
+ * @example
+ * app.use(session({ secret: 'keyboard cat', resave: false, saveUninitialized: false }))
+ */
+function session(options?: session.SessionOptions): session.SessionMiddleware {
+  const config = resolveOptions(options);
+  if (PRODUCTION && config.store instanceof memoryStoreModule.MemoryStore) {
+    console.warn(
+      'Warning: connect.session() MemoryStore is not\n'
+      + 'designed for a production environment, as it will leak\n'
+      + 'memory, and will not scale past a single process.',
+    );
+  }
+  return createMiddleware(config);
+}
+
+// The order of these runtime members is express-session's own key order.
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace session {
+  export import Store = storeModule.Store;
+  export import Cookie = cookieModule.Cookie;
+  export import Session = sessionModule.Session;
+  export import MemoryStore = memoryStoreModule.MemoryStore;
+  export import getCookieValue = helpers.getCookieValue;
+  export import unsigncookie = helpers.unsigncookie;
+
+  /**
+   * The data kept in a session. Augment it to type your own keys:
+   * `declare module 'express-session-cn' { interface SessionData { views: number } }`
+   */
+  export interface SessionData {
+    cookie: Cookie;
+  }
+
+  export type SessionOptions = optionsModule.SessionOptions;
+  export type CookieOptions = cookieModule.CookieOptions;
+  export type CookieData = cookieModule.CookieData;
+  export type SessionMiddleware = middlewareModule.SessionMiddleware;
+  export type SessionStore = storeModule.SessionStore;
+  export type StoreCallback<T = void> = storeModule.StoreCallback<T>;
+  export type StoredSession = sessionModule.StoredSession;
+  export type Secret = signatureModule.Secret;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The session of this request, set by the session middleware. */
+      session: session.Session & Partial<session.SessionData>;
+      /** The id of this request's session (a new one until the session is saved). */
+      sessionID: string;
+      /** The store the session middleware uses. */
+      sessionStore: session.Store & session.SessionStore;
+    }
+  }
+}
+
+export = session;

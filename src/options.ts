@@ -1,0 +1,254 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import uid = require('uid-safe');
+import type { CookieOptions } from './cookie.js';
+import { deprecate } from './logging.js';
+import { MemoryStore } from './memory-store.js';
+import type { Secret } from './signature.js';
+import type { SessionStore } from './store.js';
+
+/** The request as the middleware and the option callbacks see it. */
+export interface SessionIncomingMessage extends IncomingMessage {
+  sessionID?: string;
+  /** Set by cookie-parser; used as the secret when the `secret` option is missing. */
+  secret?: string;
+  /** Set by Express; the path check uses it so that mounted apps see the full path. */
+  originalUrl?: string;
+  /** Set by Express (`trust proxy`); read when `proxy` is not given. */
+  secure?: boolean;
+  /** Set by cookie-parser; read when the Cookie header has no session cookie. */
+  signedCookies?: Record<string, unknown>;
+  /** Set by cookie-parser; read when the Cookie header has no session cookie. */
+  cookies?: Record<string, unknown>;
+}
+
+/** Options of `session(options)`. Every one is optional. */
+export interface SessionOptions {
+  /**
+   * Secret(s) used to sign the session ID cookie: a string, a Buffer, a
+   * `KeyObject`, or an array of them. The first signs; all are tried when
+   * verifying, so a new secret can be put first while old cookies stay valid.
+   * Without it, `req.secret` (set by cookie-parser) is used.
+   * @default undefined
+   */
+  secret?: Secret | Secret[] | undefined;
+  /**
+   * Name of the session ID cookie.
+   * @default 'connect.sid'
+   */
+  name?: string | undefined;
+  /**
+   * Legacy alias of `name` (from connect's session); `name` wins when both are given.
+   * @deprecated use `name`
+   */
+  key?: string | undefined;
+  /**
+   * Where sessions are kept. Any object with `get`, `set` and `destroy`
+   * (callback- or Promise-style) works; `touch` is used when present.
+   * @default new MemoryStore()
+   */
+  store?: SessionStore | undefined;
+  /**
+   * Settings for the session ID cookie, or a function of the request returning them.
+   * @default { path: '/', httpOnly: true, secure: false, maxAge: null }
+   */
+  cookie?: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions) | undefined;
+  /**
+   * Makes a new session ID. Must return a unique, unguessable string.
+   * @default 24 random bytes as base64url (uid-safe)
+   */
+  genid?: ((req: SessionIncomingMessage) => string) | undefined;
+  /**
+   * Send the cookie (and reset its expiry) on every response, not only when the
+   * session is new or changed.
+   * @default false
+   */
+  rolling?: boolean | undefined;
+  /**
+   * Save the session on every response, even when unchanged. Leaving it out is
+   * deprecated (it then defaults to `true`); `false` is usually what you want.
+   * @default true (with a deprecation warning when left out)
+   */
+  resave?: boolean | undefined;
+  /**
+   * Trust `X-Forwarded-Proto` for `secure` cookies: `true` trusts its first
+   * value, `false` only trusts a TLS socket, and leaving it out follows
+   * Express's `trust proxy` setting (`req.secure`).
+   * @default undefined
+   */
+  proxy?: boolean | undefined;
+  /**
+   * Save (and send a cookie for) new sessions that were never modified. Leaving
+   * it out is deprecated (it then defaults to `true`); `false` helps with login
+   * sessions and cookie consent laws.
+   * @default true (with a deprecation warning when left out)
+   */
+  saveUninitialized?: boolean | undefined;
+  /**
+   * What happens to the stored session when `req.session` is deleted or set to
+   * null: `'keep'` leaves it in the store, `'destroy'` deletes it at the end of the response.
+   * @default 'keep'
+   */
+  unset?: 'destroy' | 'keep' | undefined;
+  /**
+   * Accept an unsigned session ID (a value without `s:`) from the cookie, the
+   * cookie-parser objects or `alternateTokenValue`. This removes the signature
+   * check: keep it off unless migrating clients that hold raw IDs.
+   * @default false
+   */
+  allowUnsigned?: boolean | undefined;
+  /**
+   * Where to look for the session ID when no valid cookie carries one, e.g. an
+   * `Authorization` header. It gets the same signature check as a cookie value.
+   * May return a Promise.
+   * @default undefined (no alternate source)
+   */
+  alternateTokenValue?:
+    | ((req: SessionIncomingMessage) => string | null | undefined | Promise<string | null | undefined>)
+    | undefined;
+  /**
+   * Return `true` to send no `Set-Cookie` for this response (API clients that
+   * carry the ID elsewhere). The session is still saved as usual.
+   * @default undefined (cookies are sent by the usual rules)
+   */
+  skipCookie?:
+    | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
+    | undefined;
+}
+
+/** The options after validation and defaulting: read once per middleware, frozen. */
+export interface SessionConfig {
+  readonly name: string;
+  readonly store: SessionStore;
+  /** Undefined when `req.secret` is to be used. */
+  readonly secrets: readonly Secret[] | undefined;
+  readonly cookie: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions);
+  readonly genid: (req: SessionIncomingMessage) => string;
+  readonly resave: boolean;
+  readonly rolling: boolean;
+  readonly saveUninitialized: boolean;
+  readonly unsetDestroy: boolean;
+  readonly proxy: boolean | undefined;
+  readonly allowUnsigned: boolean;
+  readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
+  readonly skipCookie: SessionOptions['skipCookie'];
+}
+
+// RFC 6265 cookie-name (an RFC 7230 token): what `cookie.serialize` accepts.
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Validates `options` (throwing a `TypeError` that says the fix) and builds the frozen config. */
+export function resolveOptions(options: SessionOptions | undefined): SessionConfig {
+  const opts: SessionOptions = options || {};
+  if (typeof opts !== 'object') {
+    throw new TypeError(`session() options must be an object, got ${typeof opts}`);
+  }
+  if (isRequest(opts)) {
+    throw new TypeError('session() was called as middleware: `app.use(session)` should be `app.use(session({ secret: ... }))`');
+  }
+
+  const genid = opts.genid || generateSessionId;
+  if (typeof genid !== 'function') {
+    throw new TypeError('genid option must be a function');
+  }
+
+  let resave = opts.resave;
+  if (resave === undefined) {
+    deprecate('undefined resave option; provide resave option');
+    resave = true;
+  }
+
+  let saveUninitialized = opts.saveUninitialized;
+  if (saveUninitialized === undefined) {
+    deprecate('undefined saveUninitialized option; provide saveUninitialized option');
+    saveUninitialized = true;
+  }
+
+  if (opts.unset && opts.unset !== 'destroy' && opts.unset !== 'keep') {
+    throw new TypeError('unset option must be "destroy" or "keep"');
+  }
+
+  const name = opts.name || opts.key || 'connect.sid';
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw new TypeError(`name option is invalid: ${String(name)} (a cookie name is letters, digits and !#$%&'*+-.^_\`|~ only)`);
+  }
+
+  const cookie = opts.cookie || {};
+  if (typeof cookie !== 'object' && typeof cookie !== 'function') {
+    throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);
+  }
+  if (typeof cookie === 'object') validateCookieOptions(cookie);
+
+  const store = opts.store || new MemoryStore();
+  for (const method of ['get', 'set', 'destroy'] as const) {
+    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
+      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
+    }
+  }
+
+  for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
+    if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
+      throw new TypeError(`${hook} option must be a function`);
+    }
+  }
+
+  return Object.freeze({
+    name,
+    store,
+    secrets: resolveSecrets(opts.secret),
+    cookie,
+    genid,
+    resave: Boolean(resave),
+    rolling: Boolean(opts.rolling),
+    saveUninitialized: Boolean(saveUninitialized),
+    unsetDestroy: opts.unset === 'destroy',
+    proxy: opts.proxy,
+    allowUnsigned: Boolean(opts.allowUnsigned),
+    alternateTokenValue: opts.alternateTokenValue,
+    skipCookie: opts.skipCookie,
+  });
+}
+
+function resolveSecrets(secret: SessionOptions['secret']): readonly Secret[] | undefined {
+  if (Array.isArray(secret) && secret.length === 0) {
+    throw new TypeError('secret option array must contain one or more strings');
+  }
+  if (!secret) {
+    deprecate('req.secret; provide secret option');
+    return undefined;
+  }
+  const secrets = Array.isArray(secret) ? secret.slice() : [secret];
+  for (const item of secrets) {
+    if (!isSecret(item)) {
+      throw new TypeError(`secret option is invalid: ${typeof item} (use a string, a Buffer or a KeyObject, or an array of them)`);
+    }
+  }
+  return Object.freeze(secrets);
+}
+
+function isSecret(value: unknown): value is Secret {
+  return (typeof value === 'string' && value.length > 0)
+    || ArrayBuffer.isView(value)
+    || (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret');
+}
+
+function validateCookieOptions(cookie: CookieOptions): void {
+  const maxAge = cookie.maxAge as unknown;
+  if (maxAge != null && maxAge !== false && typeof maxAge !== 'number' && !(maxAge instanceof Date)) {
+    throw new TypeError(`cookie.maxAge option is invalid: ${String(maxAge)} (use milliseconds, e.g. maxAge: 60 * 60 * 1000)`);
+  }
+  if (typeof maxAge === 'number' && !Number.isFinite(maxAge)) {
+    throw new TypeError(`cookie.maxAge option is invalid: ${maxAge} (use a finite number of milliseconds)`);
+  }
+  if (cookie.path !== undefined && typeof cookie.path !== 'string') {
+    throw new TypeError(`cookie.path option must be a string, got ${typeof cookie.path}`);
+  }
+}
+
+function isRequest(value: object): boolean {
+  const candidate = value as Partial<IncomingMessage>;
+  return typeof candidate.method === 'string' && typeof candidate.headers === 'object' && 'socket' in candidate;
+}
+
+function generateSessionId(): string {
+  return uid.sync(24);
+}

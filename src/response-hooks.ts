@@ -1,0 +1,80 @@
+import type { ServerResponse } from 'node:http';
+import onHeaders = require('on-headers');
+
+/**
+ * The only module that touches the response. WebSocket callers pass `{}` or
+ * `{ end() {} }`, so each method is patched only where it exists, and none is
+ * called eagerly.
+ */
+export interface ResponseHooks {
+  /** Runs once, just before the status line and headers are written. */
+  beforeHeaders(): void;
+  /**
+   * Runs once, when the app ends the response. A returned Promise holds the
+   * end of the response until it settles.
+   */
+  beforeEnd(): Promise<void> | undefined;
+  /**
+   * `beforeEnd`'s Promise rejected. If nothing had been sent yet, the held
+   * response was dropped and `res` is free for an error response; otherwise
+   * the response has been ended as it was.
+   */
+  onCommitError(err: unknown): void;
+}
+
+type ResponseLike = Partial<Pick<ServerResponse, 'headersSent' | 'getHeaderNames' | 'removeHeader' | 'writeHead'>> & {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node's overloads of end() take any chunk
+  end?: (...args: any[]) => unknown;
+};
+
+/** Headers that describe the body of a dropped response; an error response must not inherit them. */
+const BODY_HEADERS = new Set([
+  'content-type', 'content-length', 'content-encoding', 'content-disposition', 'content-language',
+  'content-range', 'etag', 'last-modified', 'location', 'transfer-encoding',
+]);
+
+export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void {
+  if (typeof res.writeHead === 'function') {
+    onHeaders(res as ServerResponse, hooks.beforeHeaders);
+  }
+
+  const originalEnd = res.end;
+  if (typeof originalEnd !== 'function') return;
+
+  let ended = false;
+  res.end = function end(this: ResponseLike, ...args: unknown[]): unknown {
+    if (ended) return false;
+    ended = true;
+
+    const pending = hooks.beforeEnd();
+    if (!pending) return originalEnd.apply(this, args);
+
+    // Nothing has reached the client yet: hold the whole response (headers
+    // included) until the store has answered, so a failed save can still
+    // become an error response, and a redirect never outruns its save.
+    const held = !res.headersSent;
+    pending.then(
+      () => {
+        originalEnd.apply(res, args);
+      },
+      (err: unknown) => {
+        if (held && !res.headersSent) {
+          res.end = originalEnd;
+          dropBodyHeaders(res);
+          hooks.onCommitError(err);
+        } else {
+          originalEnd.apply(res, args);
+          setImmediate(hooks.onCommitError, err);
+        }
+      },
+    );
+    return this;
+  };
+}
+
+function dropBodyHeaders(res: ResponseLike): void {
+  if (typeof res.getHeaderNames !== 'function' || typeof res.removeHeader !== 'function') return;
+  for (const header of res.getHeaderNames()) {
+    if (BODY_HEADERS.has(header)) res.removeHeader(header);
+  }
+}

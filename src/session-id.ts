@@ -1,0 +1,87 @@
+import { parse } from 'cookie';
+import { debug, deprecate } from './logging.js';
+import type { SessionConfig, SessionIncomingMessage } from './options.js';
+import { verifySignedValue, type Secret } from './signature.js';
+
+/** No id found (`undefined`), or cookie-parser's `false` for a bad signature, as express-session passes it on. */
+export type MissingId = undefined | false;
+
+/**
+ * Finds the session ID a request carries, in express-session's order: the
+ * `Cookie` header, then cookie-parser's `req.signedCookies` and `req.cookies`,
+ * then the `alternateTokenValue` option (which may answer with a Promise).
+ */
+export function readSessionId(
+  req: SessionIncomingMessage,
+  config: SessionConfig,
+  secrets: readonly Secret[],
+): string | MissingId | Promise<string | MissingId> {
+  const { name, allowUnsigned } = config;
+  let id: string | MissingId;
+
+  const header = req.headers.cookie as string | string[] | undefined;
+  if (header) {
+    const raw = parse(Array.isArray(header) ? header.join('; ') : header)[name];
+    if (raw) id = verifyValue(raw, secrets, allowUnsigned);
+  }
+
+  if (!id && req.signedCookies) {
+    // cookie-parser has already checked the signature.
+    id = req.signedCookies[name] as string | MissingId;
+    if (id) deprecate('cookie should be available in req.headers.cookie');
+  }
+
+  if (!id && req.cookies) {
+    const raw = req.cookies[name];
+    if (typeof raw === 'string' && raw) {
+      const verified = verifyValue(raw, secrets, allowUnsigned);
+      if (verified && raw.startsWith('s:')) deprecate('cookie should be available in req.headers.cookie');
+      id = verified || id;
+    }
+  }
+
+  if (!id && config.alternateTokenValue) {
+    const token = config.alternateTokenValue(req);
+    if (isPromise(token)) {
+      return token.then((value) => verifyToken(value, secrets, allowUnsigned) || id);
+    }
+    id = verifyToken(token, secrets, allowUnsigned) || id;
+  }
+
+  return id;
+}
+
+/** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */
+function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean): string | undefined {
+  if (typeof token !== 'string' || !token) return undefined;
+  return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned);
+}
+
+/** `decodeURIComponent` when there is a `%` to decode; the value as it is when it is not valid encoding. */
+export function decodeIfEncoded(value: string): string {
+  if (value.indexOf('%') === -1) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */
+function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean): string | undefined {
+  if (raw.startsWith('s:')) {
+    const id = verifySignedValue(raw.slice(2), secrets);
+    if (id === false) {
+      debug('cookie signature invalid');
+      return undefined;
+    }
+    return id;
+  }
+  if (allowUnsigned) return raw;
+  debug('cookie unsigned');
+  return undefined;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return value != null && typeof (value as Promise<T>).then === 'function';
+}

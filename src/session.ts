@@ -1,0 +1,171 @@
+import { Cookie, type CookieData } from './cookie.js';
+import { settle, type Callback } from './callback.js';
+import { callStore } from './store-call.js';
+import type { SessionStore } from './store.js';
+
+/** What a store hands back from `get`: plain data with a serialized cookie. */
+export interface StoredSession {
+  cookie: Cookie | CookieData | Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** The request fields a session needs: set by the middleware, or by `Store#load`. */
+export interface SessionRequest {
+  sessionID: string;
+  sessionStore: SessionStore;
+  session?: Session;
+}
+
+/**
+ * Links a session to the middleware request that created or loaded it, so
+ * `save()` and `reload()` keep its change tracking right. Sessions made by
+ * `regenerate()` or `Store#load` have none, exactly as in express-session.
+ */
+export interface SessionTracker {
+  /** Called just before `save()` writes `session` to the store. */
+  saving(session: Session): void;
+  /** Called when `reload()` has replaced `req.session` with `fresh`. */
+  adopt(fresh: Session): void;
+  /** Replaces `req.session` with a new, empty session (new id). */
+  generate(): void;
+}
+
+const kTracker = Symbol('express-session-cn.tracker');
+
+/**
+ * One user's session: its data are this object's own enumerable properties,
+ * next to the `cookie`. `id` and `req` are non-enumerable, so stores that
+ * `JSON.stringify` it persist only the data and the cookie.
+ */
+export class Session {
+  declare readonly id: string;
+  declare readonly req: SessionRequest;
+  declare cookie: Cookie;
+
+  constructor(req: SessionRequest, data?: object | null) {
+    Object.defineProperty(this, 'req', { value: req });
+    Object.defineProperty(this, 'id', { value: req.sessionID });
+
+    if (typeof data === 'object' && data !== null) {
+      const target = this as unknown as Record<string, unknown>;
+      const source = data as Record<string, unknown>;
+      // Stored keys that collide with anything on the object (methods, `id`,
+      // `__proto__`, `constructor`) are dropped, as express-session does.
+      for (const prop in source) {
+        if (!(prop in this)) {
+          target[prop] = source[prop];
+        }
+      }
+    }
+  }
+
+  /** Resets `cookie.maxAge` to its original value (an idle-timeout refresh). */
+  touch(): this {
+    return this.resetMaxAge();
+  }
+
+  /** Resets `cookie.maxAge` to `cookie.originalMaxAge`. */
+  resetMaxAge(): this {
+    this.cookie.maxAge = this.cookie.originalMaxAge;
+    return this;
+  }
+
+  /**
+   * Writes the session to the store now. The middleware already does this at the
+   * end of the response when needed; call it before a redirect or from a socket.
+   * Returns a Promise without a callback.
+   */
+  save(callback: Callback): this;
+  save(): Promise<void>;
+  save(callback?: Callback): this | Promise<void> {
+    return settle(this, saveSession(this), callback);
+  }
+
+  /** Re-reads the session from the store into `req.session`. */
+  reload(callback: Callback): this;
+  reload(): Promise<void>;
+  reload(callback?: Callback): this | Promise<void> {
+    return settle(this, reloadSession(this), callback);
+  }
+
+  /** Removes `req.session` and deletes the session from the store. */
+  destroy(callback: Callback): this;
+  destroy(): Promise<void>;
+  destroy(callback?: Callback): this | Promise<void> {
+    return settle(this, destroySession(this), callback);
+  }
+
+  /** Deletes this session from the store and gives the request a new, empty one with a new id. */
+  regenerate(callback: Callback): this;
+  regenerate(): Promise<void>;
+  regenerate(callback?: Callback): this | Promise<void> {
+    return settle(this, regenerateSession(this), callback);
+  }
+}
+
+/** Attaches the middleware's change tracking to a session it made or loaded. */
+export function trackSession(session: Session, tracker: SessionTracker): void {
+  Object.defineProperty(session, kTracker, { value: tracker, configurable: true });
+}
+
+function trackerOf(session: Session): SessionTracker | undefined {
+  return (session as unknown as Record<symbol, SessionTracker | undefined>)[kTracker];
+}
+
+/**
+ * Turns what a store returned into a live `Session` on `req.session`. The
+ * stored object itself becomes the session data (express-session mutates it too).
+ */
+export function createSession(req: SessionRequest, data: StoredSession): Session {
+  const stored = data.cookie as Record<string, unknown>;
+  const expires = stored.expires;
+  const originalMaxAge = stored.originalMaxAge;
+
+  const cookie = new Cookie(stored);
+  if (typeof expires === 'string') {
+    cookie.expires = new Date(expires);
+  }
+  cookie.originalMaxAge = originalMaxAge as number | null;
+  data.cookie = cookie;
+
+  const session = new Session(req, data);
+  req.session = session;
+  return session;
+}
+
+function saveSession(session: Session): Promise<void> {
+  trackerOf(session)?.saving(session);
+  return callStore(session.req.sessionStore, 'set', [session.id, session]);
+}
+
+async function reloadSession(session: Session): Promise<void> {
+  const req = session.req;
+  const data = await callStore<StoredSession | null | undefined>(req.sessionStore, 'get', [session.id]);
+  if (!data) {
+    throw new Error('failed to load session');
+  }
+  const fresh = createSession(req, data);
+  trackerOf(session)?.adopt(fresh);
+}
+
+function destroySession(session: Session): Promise<void> {
+  delete session.req.session;
+  return callStore(session.req.sessionStore, 'destroy', [session.id]);
+}
+
+async function regenerateSession(session: Session): Promise<void> {
+  const req = session.req;
+  const store = req.sessionStore;
+  let failure: unknown;
+  try {
+    await callStore(store, 'destroy', [req.sessionID]);
+  } catch (err) {
+    failure = err;
+  }
+  // A new session even when the old one could not be deleted, as express-session does.
+  const tracker = trackerOf(session);
+  if (tracker) tracker.generate();
+  else if (typeof store.generate === 'function') store.generate(req);
+  else throw new Error('session store has no generate(); attach it to a session() middleware first');
+  if (failure !== undefined) throw failure;
+}

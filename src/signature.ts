@@ -1,0 +1,23 @@
+import signature = require('cookie-signature');
+
+/** A key `crypto.createHmac` accepts. */
+export type Secret = string | NodeJS.ArrayBufferView | import('node:crypto').KeyObject;
+
+/** `s:<id>.<hmac>`: the value the session cookie carries before URL-encoding. */
+export function signSessionId(sessionId: string, secret: Secret): string {
+  return 's:' + signature.sign(sessionId, secret);
+}
+
+/**
+ * Verifies `value` (`<id>.<hmac>`, without the `s:` prefix) against each secret in
+ * turn, in constant time per secret. Returns the id or `false`.
+ */
+export function verifySignedValue(value: string, secrets: readonly Secret[]): string | false {
+  for (let i = 0; i < secrets.length; i++) {
+    const result = signature.unsign(value, secrets[i]);
+    if (result !== false) {
+      return result;
+    }
+  }
+  return false;
+}
