@@ -1,3 +1,4 @@
+import depd = require('depd');
 import * as cookieModule from './cookie.js';
 import * as helpers from './helpers.js';
 import * as memoryStoreModule from './memory-store.js';
@@ -8,8 +9,13 @@ import { resolveOptions } from './options.js';
 import * as sessionModule from './session.js';
 import * as signatureModule from './signature.js';
 import * as storeModule from './store.js';
+import * as storeCallModule from './store-call.js';
 
 const PRODUCTION = process.env.NODE_ENV === 'production';
+
+// depd reports (and warns once per) the first caller outside the file that
+// created it: made here, that is the app's `session({...})` line, as in express-session.
+const deprecate = depd('express-session');
 
 /**
  * Creates the session middleware. A drop-in replacement for
@@ -19,12 +25,12 @@ const PRODUCTION = process.env.NODE_ENV === 'production';
  * app.use(session({ secret: 'keyboard cat', resave: false, saveUninitialized: false }))
  */
 function session(options?: session.SessionOptions): session.SessionMiddleware {
-  const config = resolveOptions(options);
+  const config = resolveOptions(options, deprecate);
   if (PRODUCTION && config.store instanceof memoryStoreModule.MemoryStore) {
     console.warn(
-      'Warning: connect.session() MemoryStore is not\n'
-      + 'designed for a production environment, as it will leak\n'
-      + 'memory, and will not scale past a single process.',
+      'Warning: connect.session() MemoryStore keeps sessions in the memory\n'
+      + 'of this one process: they are lost when it restarts and are not shared\n'
+      + 'with other processes. Use a shared store (Redis, PostgreSQL, ...) in production.',
     );
   }
   return createMiddleware(config);
@@ -56,6 +62,9 @@ namespace session {
   export type StoreCallback<T = void> = storeModule.StoreCallback<T>;
   export type StoredSession = sessionModule.StoredSession;
   export type Secret = signatureModule.Secret;
+  export type MemoryStoreOptions = memoryStoreModule.MemoryStoreOptions;
+  /** The error of a store call that outlived the `storeTimeout` option (`code: 'ESTORETIMEOUT'`). */
+  export type StoreTimeoutError = storeCallModule.StoreTimeoutError;
 }
 
 declare global {

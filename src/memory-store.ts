@@ -2,11 +2,44 @@ import { inherits } from 'node:util';
 import { Store, type StoreCallback } from './store.js';
 import type { Session, StoredSession } from './session.js';
 
+/** Options of `new MemoryStore(options)`. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions to keep: past it, the least recently used one is dropped.
+   * @default Infinity
+   */
+  max?: number | undefined;
+  /**
+   * How often (ms) a background sweep deletes expired sessions. The timer runs
+   * only while the store holds sessions and never keeps the process alive.
+   * @default 1000
+   */
+  sweepInterval?: number | undefined;
+}
+
 /**
- * An in-process store for development and tests: sessions live in this
- * process's memory as JSON strings, and are lost on restart.
+ * One stored session: the JSON `set` wrote, and the JSON of a newer cookie when
+ * `touch` has replaced it since (a touch rewrites only that small part), plus
+ * the expiry as a number.
+ */
+interface Entry {
+  json: string;
+  touchedCookie: string | undefined;
+  expires: number;
+}
+
+/**
+ * An in-process store for development, tests and single-process apps. Sessions
+ * are kept as JSON (every `get` returns a fresh copy), expire on time, are swept
+ * as new sessions are written and on an unref'd timer, and can be capped by
+ * `max` (least recently used first out). They are lost on restart and not
+ * shared between processes.
  */
 export interface MemoryStore extends Store {
+  /**
+   * express-session's view of the contents, `{ [sid]: JSON }`. Reading,
+   * writing and deleting keys work as they did there.
+   */
   sessions: Record<string, string>;
   get(sid: string, callback: StoreCallback<StoredSession | undefined>): void;
   set(sid: string, session: Session | StoredSession, callback?: StoreCallback): void;
@@ -18,76 +51,212 @@ export interface MemoryStore extends Store {
 }
 
 export interface MemoryStoreConstructor {
-  new (): MemoryStore;
-  (this: MemoryStore): void;
+  new (options?: MemoryStoreOptions): MemoryStore;
+  (this: MemoryStore, options?: MemoryStoreOptions): void;
   readonly prototype: MemoryStore;
 }
 
+/** How many entries a write looks at for expired ones. */
+const SWEEP_PER_WRITE = 4;
+/** How many entries one timer tick looks at, so a tick stays short. */
+const SWEEP_PER_TICK = 50_000;
+
+const kState = Symbol('express-session-cn.memoryStore');
+
+interface State {
+  entries: Map<string, Entry>;
+  max: number;
+  sweepInterval: number;
+  cursor: Iterator<[string, Entry]> | undefined;
+  timer: NodeJS.Timeout | undefined;
+}
+
+type Internal = MemoryStore & { [kState]: State };
+
+// `length` 0, as express-session's: options are read from `arguments`.
 export const MemoryStore = function MemoryStore(this: MemoryStore) {
   Store.call(this);
-  this.sessions = Object.create(null);
+  // eslint-disable-next-line prefer-rest-params
+  const options = (arguments[0] ?? {}) as MemoryStoreOptions;
+  const max = options.max ?? Infinity;
+  if (typeof max !== 'number' || !(max >= 1)) {
+    throw new TypeError(`max option is invalid: ${String(max)} (use a whole number of sessions, 1 or more)`);
+  }
+  const sweepInterval = options.sweepInterval ?? 1000;
+  if (typeof sweepInterval !== 'number' || !(sweepInterval > 0) || !Number.isFinite(sweepInterval)) {
+    throw new TypeError(`sweepInterval option is invalid: ${String(sweepInterval)} (use milliseconds, e.g. 1000)`);
+  }
+  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined };
+  Object.defineProperty(this, kState, { value: state });
+  Object.defineProperty(this, 'sessions', {
+    configurable: true,
+    enumerable: true,
+    get: () => sessionsView(state),
+    set: (value: Record<string, string>) => replaceAll(state, value),
+  });
 } as unknown as MemoryStoreConstructor;
 
 inherits(MemoryStore, Store);
 
 const defer = setImmediate;
 
-MemoryStore.prototype.all = function all(this: MemoryStore, callback) {
+MemoryStore.prototype.all = function all(this: Internal, callback) {
+  const state = this[kState];
   const sessions: Record<string, StoredSession> = Object.create(null);
-  for (const sid of Object.keys(this.sessions)) {
-    const session = readSession(this, sid);
-    if (session) sessions[sid] = session;
+  for (const sid of [...state.entries.keys()]) {
+    const entry = liveEntry(state, sid);
+    if (entry) sessions[sid] = parseEntry(entry);
   }
   if (callback) defer(callback, null, sessions);
 };
 
-MemoryStore.prototype.clear = function clear(this: MemoryStore, callback) {
-  this.sessions = Object.create(null);
+MemoryStore.prototype.clear = function clear(this: Internal, callback) {
+  this[kState].entries.clear();
   if (callback) defer(callback);
 };
 
-MemoryStore.prototype.destroy = function destroy(this: MemoryStore, sid, callback) {
-  delete this.sessions[sid];
+MemoryStore.prototype.destroy = function destroy(this: Internal, sid, callback) {
+  this[kState].entries.delete(sid);
   if (callback) defer(callback);
 };
 
-MemoryStore.prototype.get = function get(this: MemoryStore, sid, callback) {
-  defer(callback, null, readSession(this, sid));
+MemoryStore.prototype.get = function get(this: Internal, sid, callback) {
+  const entry = liveEntry(this[kState], sid);
+  defer(callback, null, entry && parseEntry(entry));
 };
 
-MemoryStore.prototype.set = function set(this: MemoryStore, sid, session, callback) {
-  this.sessions[sid] = JSON.stringify(session);
+MemoryStore.prototype.set = function set(this: Internal, sid, session, callback) {
+  const state = this[kState];
+  store(state, sid, { json: JSON.stringify(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
+  sweep(state, SWEEP_PER_WRITE);
   if (callback) defer(callback);
 };
 
-MemoryStore.prototype.length = function length(this: MemoryStore, callback) {
+MemoryStore.prototype.length = function length(this: Internal, callback) {
   this.all((err, sessions) => {
     if (err) return callback(err);
     callback(null, Object.keys(sessions!).length);
   });
 };
 
-MemoryStore.prototype.touch = function touch(this: MemoryStore, sid, session, callback) {
-  const current = readSession(this, sid);
-  if (current) {
-    current.cookie = session.cookie;
-    this.sessions[sid] = JSON.stringify(current);
+MemoryStore.prototype.touch = function touch(this: Internal, sid, session, callback) {
+  const state = this[kState];
+  const entry = liveEntry(state, sid);
+  if (entry) {
+    // Only the cookie: the stored data may be newer than this request's copy.
+    const cookie = session.cookie;
+    store(state, sid, { json: entry.json, touchedCookie: JSON.stringify(cookie), expires: expiryOf(cookie) });
   }
   if (callback) defer(callback);
 };
 
-/** A parsed copy of a live session, or undefined; expired ones are deleted on read. */
-function readSession(store: MemoryStore, sid: string): StoredSession | undefined {
-  const json = store.sessions[sid];
-  if (!json) return undefined;
-  const session = JSON.parse(json) as StoredSession;
-  const cookie = session.cookie as { expires?: string | Date | null } | undefined;
-  if (cookie) {
-    const expires = typeof cookie.expires === 'string' ? new Date(cookie.expires) : cookie.expires;
-    if (expires && expires.valueOf() <= Date.now()) {
-      delete store.sessions[sid];
-      return undefined;
-    }
+/** Writes an entry as the most recently used one, evicting the least recently used past `max`. */
+function store(state: State, sid: string, entry: Entry): void {
+  const { entries } = state;
+  entries.delete(sid);
+  entries.set(sid, entry);
+  if (entries.size > state.max) {
+    entries.delete(entries.keys().next().value as string);
   }
+  if (state.timer === undefined) startTimer(state);
+}
+
+/** The entry if it exists and has not expired; an expired one is deleted. */
+function liveEntry(state: State, sid: string): Entry | undefined {
+  const entry = state.entries.get(sid);
+  if (entry === undefined) return undefined;
+  if (entry.expires <= Date.now()) {
+    state.entries.delete(sid);
+    return undefined;
+  }
+  return entry;
+}
+
+/**
+ * Looks at the next `budget` entries (a cursor that goes round the whole map)
+ * and deletes the expired ones.
+ */
+function sweep(state: State, budget: number): void {
+  const { entries } = state;
+  if (entries.size === 0) return;
+  const now = Date.now();
+  for (let i = 0; i < budget && i < entries.size; i++) {
+    let next = state.cursor?.next();
+    if (!next || next.done) {
+      state.cursor = entries.entries();
+      next = state.cursor.next();
+      if (next.done) return;
+    }
+    const [sid, entry] = next.value;
+    if (entry.expires <= now) entries.delete(sid);
+  }
+}
+
+function startTimer(state: State): void {
+  const timer = setInterval(() => {
+    sweep(state, SWEEP_PER_TICK);
+    if (state.entries.size === 0) {
+      clearInterval(timer);
+      state.timer = undefined;
+      state.cursor = undefined;
+    }
+  }, state.sweepInterval);
+  timer.unref();
+  state.timer = timer;
+}
+
+/** When a session expires, in ms since the epoch: never without a cookie expiry. */
+function expiryOf(cookie: unknown): number {
+  const expires = (cookie as { expires?: unknown } | null | undefined)?.expires;
+  if (!expires) return Infinity;
+  const time = expires instanceof Date ? expires.valueOf() : new Date(expires as string).valueOf();
+  return Number.isNaN(time) ? Infinity : time;
+}
+
+/** A fresh copy of the stored session, with the touched cookie in the cookie's place. */
+function parseEntry(entry: Entry): StoredSession {
+  const session = JSON.parse(entry.json) as StoredSession;
+  if (entry.touchedCookie !== undefined) session.cookie = JSON.parse(entry.touchedCookie) as StoredSession['cookie'];
   return session;
+}
+
+/** The session as express-session would hold it: one JSON string. */
+function entryJson(entry: Entry): string {
+  return entry.touchedCookie === undefined ? entry.json : JSON.stringify(parseEntry(entry));
+}
+
+function parseJsonEntry(json: string): Entry {
+  const session = JSON.parse(json) as StoredSession | null;
+  return { json, touchedCookie: undefined, expires: expiryOf(session?.cookie) };
+}
+
+/** `store.sessions`: a live `{ [sid]: JSON }` view over the entries, for code written against express-session. */
+function sessionsView(state: State): Record<string, string> {
+  const { entries } = state;
+  return new Proxy(Object.create(null) as Record<string, string>, {
+    get: (_target, key) => {
+      const entry = typeof key === 'string' ? entries.get(key) : undefined;
+      return entry && entryJson(entry);
+    },
+    set: (_target, key, value) => {
+      if (typeof key !== 'string') return false;
+      store(state, key, parseJsonEntry(String(value)));
+      return true;
+    },
+    deleteProperty: (_target, key) => (typeof key === 'string' ? (entries.delete(key), true) : true),
+    has: (_target, key) => typeof key === 'string' && entries.has(key),
+    ownKeys: () => [...entries.keys()],
+    getOwnPropertyDescriptor: (_target, key) => {
+      const entry = typeof key === 'string' ? entries.get(key) : undefined;
+      return entry && { value: entryJson(entry), writable: true, enumerable: true, configurable: true };
+    },
+  });
+}
+
+function replaceAll(state: State, sessions: Record<string, string>): void {
+  state.entries.clear();
+  state.cursor = undefined;
+  for (const sid of Object.keys(sessions ?? {})) {
+    store(state, sid, parseJsonEntry(sessions[sid]));
+  }
 }

@@ -3,6 +3,7 @@ import { Cookie, type CookieOptions } from './cookie.js';
 import { debug } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
 import { isSecureRequest, requestPathname } from './request.js';
+import { setRequestContext, type RequestContext } from './request-context.js';
 import { interceptResponse } from './response-hooks.js';
 import { createSession, Session, trackSession, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import { readSessionId, type MissingId } from './session-id.js';
@@ -29,6 +30,9 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
   const { store } = config;
   const storeImplementsTouch = typeof store.touch === 'function';
   let storeReady = true;
+  const context: RequestContext | undefined = config.secrets
+    ? Object.freeze({ signingSecret: config.secrets[0], storeTimeout: config.storeTimeout })
+    : undefined;
 
   // express-session's Store#regenerate (which stores built on it inherit)
   // calls this.generate(req), so every store needs one on the instance.
@@ -68,6 +72,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
     }
 
     req.sessionStore = store;
+    setRequestContext(req, context ?? { signingSecret: secrets[0], storeTimeout: config.storeTimeout });
     const id = readSessionId(req, config, secrets);
     if (id instanceof Promise) {
       id.then(
@@ -88,13 +93,13 @@ function start(state: RequestState): void {
 
   if (!state.cookieId) {
     debug('no SID sent, generating session');
-    state.generate();
+    state.generateTracked();
     next();
     return;
   }
 
   debug('fetching %s', state.cookieId);
-  callStore<StoredSession | null | undefined>(state.config.store, 'get', [state.cookieId]).then(
+  callStore<StoredSession | null | undefined>(state.config.store, 'get', [state.cookieId], state.config.storeTimeout).then(
     (stored) => state.attach(stored),
     (err: unknown) => {
       if ((err as { code?: unknown })?.code === 'ENOENT') {
@@ -144,6 +149,13 @@ class RequestState implements SessionTracker {
   private originalData: string | undefined;
   private savedData: string | undefined;
   private touched = false;
+  /**
+   * The session as serialized when the app ended the response. save() and the
+   * header hook run after that point and reuse it: one JSON.stringify per
+   * request for the end-of-response decisions, not three.
+   */
+  private endSession: Session | undefined;
+  private endData: string | undefined;
 
   constructor(
     readonly config: SessionConfig,
@@ -169,7 +181,7 @@ class RequestState implements SessionTracker {
         this.inflate(stored);
       } else {
         debug('no session found');
-        this.generate();
+        this.generateTracked();
       }
     } catch (err) {
       this.next(err);
@@ -178,9 +190,19 @@ class RequestState implements SessionTracker {
     this.next();
   }
 
+  /** A new session for a request that brought none: tracked from here on. */
+  generateTracked(): void {
+    this.generate();
+    this.track(this.req.session!);
+  }
+
+  // SessionTracker: regenerate() replaces the session WITHOUT re-tracking it, as
+  // express-session's store.generate does: the original id stays the old one (so
+  // the new id counts as modified and gets its cookie), and save() of the new
+  // session does not mark it saved (the login pattern regenerate → save gives
+  // two store.set calls [quirk]).
   generate(): void {
     generateSession(this.req, this.config);
-    this.track(this.req.session!);
   }
 
   private inflate(stored: StoredSession): void {
@@ -198,7 +220,7 @@ class RequestState implements SessionTracker {
   // SessionTracker: keeps save() and reload() in step with the change detection.
   saving(session: Session): void {
     debug('saving %s', session.id);
-    this.savedData = serializeData(session);
+    this.savedData = this.currentData(session);
   }
 
   adopt(fresh: Session): void {
@@ -207,12 +229,16 @@ class RequestState implements SessionTracker {
 
   // --- decisions ---------------------------------------------------------
 
+  private currentData(session: Session): string {
+    return session === this.endSession ? this.endData! : serializeData(session);
+  }
+
   private isModified(session: Session): boolean {
-    return this.originalId !== session.id || this.originalData !== serializeData(session);
+    return this.originalId !== session.id || this.originalData !== this.currentData(session);
   }
 
   private isSaved(session: Session): boolean {
-    return this.originalId === session.id && this.savedData === serializeData(session);
+    return this.originalId === session.id && this.savedData === this.currentData(session);
   }
 
   private hasValidId(): boolean {
@@ -283,7 +309,7 @@ class RequestState implements SessionTracker {
 
     if (req.sessionID && config.unsetDestroy && req.session == null) {
       debug('destroying');
-      return callStore(store, 'destroy', [req.sessionID]);
+      return callStore(store, 'destroy', [req.sessionID], config.storeTimeout);
     }
 
     const session = req.session;
@@ -293,13 +319,15 @@ class RequestState implements SessionTracker {
     }
 
     this.touchOnce(session);
+    this.endData = serializeData(session);
+    this.endSession = session;
 
     if (this.shouldSave(session)) {
       return session.save();
     }
     if (this.storeImplementsTouch && this.cookieId === req.sessionID && this.hasValidId()) {
       debug('touching');
-      return callStore(store, 'touch', [req.sessionID, session]);
+      return callStore(store, 'touch', [req.sessionID, session], config.storeTimeout);
     }
     return undefined;
   }

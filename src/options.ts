@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import uid = require('uid-safe');
 import type { CookieOptions } from './cookie.js';
-import { deprecate } from './logging.js';
+import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
@@ -113,6 +113,14 @@ export interface SessionOptions {
   skipCookie?:
     | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
     | undefined;
+  /**
+   * Give up on a store call (`get`, `set`, `touch`, `destroy`, also from
+   * `req.session` methods) that has not answered after this many milliseconds:
+   * the request gets a `StoreTimeoutError` (`code: 'ESTORETIMEOUT'`) instead of
+   * hanging forever. Off by default, as in express-session.
+   * @default undefined (wait as long as the store takes)
+   */
+  storeTimeout?: number | undefined;
 }
 
 /** The options after validation and defaulting: read once per middleware, frozen. */
@@ -131,13 +139,17 @@ export interface SessionConfig {
   readonly allowUnsigned: boolean;
   readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
   readonly skipCookie: SessionOptions['skipCookie'];
+  readonly storeTimeout: number | undefined;
 }
 
 // RFC 6265 cookie-name (an RFC 7230 token): what `cookie.serialize` accepts.
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Validates `options` (throwing a `TypeError` that says the fix) and builds the frozen config. */
-export function resolveOptions(options: SessionOptions | undefined): SessionConfig {
+export function resolveOptions(
+  options: SessionOptions | undefined,
+  deprecate: (message: string) => void = defaultDeprecate,
+): SessionConfig {
   const opts: SessionOptions = options || {};
   if (typeof opts !== 'object') {
     throw new TypeError(`session() options must be an object, got ${typeof opts}`);
@@ -185,6 +197,11 @@ export function resolveOptions(options: SessionOptions | undefined): SessionConf
     }
   }
 
+  const storeTimeout = opts.storeTimeout;
+  if (storeTimeout !== undefined && !(typeof storeTimeout === 'number' && storeTimeout > 0 && storeTimeout <= 2 ** 31 - 1)) {
+    throw new TypeError(`storeTimeout option is invalid: ${String(storeTimeout)} (use milliseconds, e.g. storeTimeout: 5000)`);
+  }
+
   for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
     if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
       throw new TypeError(`${hook} option must be a function`);
@@ -194,7 +211,7 @@ export function resolveOptions(options: SessionOptions | undefined): SessionConf
   return Object.freeze({
     name,
     store,
-    secrets: resolveSecrets(opts.secret),
+    secrets: resolveSecrets(opts.secret, deprecate),
     cookie,
     genid,
     resave: Boolean(resave),
@@ -205,10 +222,11 @@ export function resolveOptions(options: SessionOptions | undefined): SessionConf
     allowUnsigned: Boolean(opts.allowUnsigned),
     alternateTokenValue: opts.alternateTokenValue,
     skipCookie: opts.skipCookie,
+    storeTimeout,
   });
 }
 
-function resolveSecrets(secret: SessionOptions['secret']): readonly Secret[] | undefined {
+function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: string) => void): readonly Secret[] | undefined {
   if (Array.isArray(secret) && secret.length === 0) {
     throw new TypeError('secret option array must contain one or more strings');
   }

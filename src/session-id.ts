@@ -21,7 +21,7 @@ export function readSessionId(
 
   const header = req.headers.cookie as string | string[] | undefined;
   if (header) {
-    const raw = parse(Array.isArray(header) ? header.join('; ') : header)[name];
+    const raw = parse(Array.isArray(header) ? header.join('; ') : header, { decode: decodeCookieValue })[name];
     if (raw) id = verifyValue(raw, secrets, allowUnsigned);
   }
 
@@ -43,7 +43,8 @@ export function readSessionId(
   if (!id && config.alternateTokenValue) {
     const token = config.alternateTokenValue(req);
     if (isPromise(token)) {
-      return token.then((value) => verifyToken(value, secrets, allowUnsigned) || id);
+      // Promise.resolve: a foreign thenable (e.g. Bluebird) must still come back as a native Promise.
+      return Promise.resolve(token).then((value) => verifyToken(value, secrets, allowUnsigned) || id);
     }
     id = verifyToken(token, secrets, allowUnsigned) || id;
   }
@@ -55,6 +56,15 @@ export function readSessionId(
 function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean): string | undefined {
   if (typeof token !== 'string' || !token) return undefined;
   return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned);
+}
+
+/**
+ * A Cookie header value as express-session's cookie@0.7 parse reads it: one pair
+ * of surrounding double quotes is removed (cookie@1 keeps them), then URL-decoded.
+ */
+function decodeCookieValue(value: string): string {
+  const quoted = value.length > 0 && value.charCodeAt(0) === 0x22 && value.charCodeAt(value.length - 1) === 0x22;
+  return decodeIfEncoded(quoted ? value.slice(1, -1) : value);
 }
 
 /** `decodeURIComponent` when there is a `%` to decode; the value as it is when it is not valid encoding. */

@@ -1,5 +1,6 @@
 import { Cookie, type CookieData } from './cookie.js';
 import { settle, type Callback } from './callback.js';
+import { requestContext } from './request-context.js';
 import { callStore } from './store-call.js';
 import type { SessionStore } from './store.js';
 
@@ -117,6 +118,7 @@ function trackerOf(session: Session): SessionTracker | undefined {
  * stored object itself becomes the session data (express-session mutates it too).
  */
 export function createSession(req: SessionRequest, data: StoredSession): Session {
+  assertStoredSession(data);
   const stored = data.cookie as Record<string, unknown>;
   const expires = stored.expires;
   const originalMaxAge = stored.originalMaxAge;
@@ -133,14 +135,48 @@ export function createSession(req: SessionRequest, data: StoredSession): Session
   return session;
 }
 
+/**
+ * What a store hands back is outside our control: anything but a session with a
+ * cookie is one clear error (never a crash later, on the way out). Session ids
+ * are bearer secrets, so they are kept out of the message.
+ */
+function assertStoredSession(data: unknown): asserts data is StoredSession {
+  if (typeof data !== 'object' || data === null) {
+    throw new TypeError(`session store returned ${describe(data)} from get(), not a session object`);
+  }
+  const cookie = (data as { cookie?: unknown }).cookie;
+  if (typeof cookie !== 'object' || cookie === null) {
+    throw new TypeError(`session store returned a session without a cookie object (cookie: ${describe(cookie)})`);
+  }
+  const expires = (cookie as { expires?: unknown }).expires;
+  if (expires != null && !isValidDate(expires)) {
+    throw new TypeError(`session store returned a session whose cookie.expires is not a date (${describe(expires)})`);
+  }
+}
+
+function isValidDate(value: unknown): boolean {
+  if (value instanceof Date) return !Number.isNaN(value.valueOf());
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return `a string${value.length <= 40 ? ` "${value}"` : ''}`;
+  return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : `a ${typeof value}`;
+}
+
+function storeTimeout(session: Session): number | undefined {
+  return requestContext(session.req)?.storeTimeout;
+}
+
 function saveSession(session: Session): Promise<void> {
   trackerOf(session)?.saving(session);
-  return callStore(session.req.sessionStore, 'set', [session.id, session]);
+  return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
 }
 
 async function reloadSession(session: Session): Promise<void> {
   const req = session.req;
-  const data = await callStore<StoredSession | null | undefined>(req.sessionStore, 'get', [session.id]);
+  const data = await callStore<StoredSession | null | undefined>(req.sessionStore, 'get', [session.id], storeTimeout(session));
   if (!data) {
     throw new Error('failed to load session');
   }
@@ -150,7 +186,7 @@ async function reloadSession(session: Session): Promise<void> {
 
 function destroySession(session: Session): Promise<void> {
   delete session.req.session;
-  return callStore(session.req.sessionStore, 'destroy', [session.id]);
+  return callStore(session.req.sessionStore, 'destroy', [session.id], storeTimeout(session));
 }
 
 async function regenerateSession(session: Session): Promise<void> {
@@ -158,7 +194,7 @@ async function regenerateSession(session: Session): Promise<void> {
   const store = req.sessionStore;
   let failure: unknown;
   try {
-    await callStore(store, 'destroy', [req.sessionID]);
+    await callStore(store, 'destroy', [req.sessionID], storeTimeout(session));
   } catch (err) {
     failure = err;
   }

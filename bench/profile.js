@@ -1,0 +1,49 @@
+'use strict';
+// `node --cpu-prof --cpu-prof-dir=<dir> bench/profile.js <S1..S6> [express-session]`: one scenario, one
+// implementation, for a CPU profile; `node bench/profile.js --summary <file.cpuprofile>` prints the top self times.
+const fs = require('node:fs');
+const path = require('node:path');
+
+if (process.argv[2] === '--summary') {
+  const profile = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+  const dt = profile.timeDeltas.reduce((a, b) => a + b, 0) / profile.samples.length;
+  const self = new Map();
+  for (const node of profile.nodes) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const key = `${functionName || '(anonymous)'} ${path.basename(url || '')}:${lineNumber + 1}`;
+    self.set(key, (self.get(key) || 0) + (node.hitCount || 0));
+  }
+  const total = profile.samples.length;
+  for (const [key, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) {
+    console.log(`${(100 * hits / total).toFixed(1).padStart(5)}%  ${(hits * dt / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+  }
+  return;
+}
+
+const { runRequest, sinkSocket } = require('./in-process');
+const { scenarios } = require('./scenarios');
+const scenario = scenarios.find((s) => s.id === (process.argv[2] || 'S2'));
+const session = process.argv[3] === 'express-session' ? require('express-session') : require('..');
+
+(async () => {
+  const store = new session.MemoryStore();
+  const mw = session({ ...scenario.options(), store });
+  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
+    if (err) return fail(err);
+    handle(req);
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('ok');
+  });
+  let cookie;
+  if (scenario.seed) {
+    const res = await runRequest(app(scenario.seed));
+    cookie = res.getHeader('set-cookie')[0].split(';')[0];
+    if (scenario.tamper) cookie = cookie.slice(0, -3) + 'AAA';
+  }
+  const handler = app(scenario.handle);
+  let left = Number(process.env.REQUESTS || 100000);
+  await Promise.all(Array.from({ length: 32 }, async () => {
+    const socket = sinkSocket();
+    while (left-- > 0) await runRequest(handler, cookie, socket);
+  }));
+})();

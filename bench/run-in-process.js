@@ -1,0 +1,156 @@
+'use strict';
+// `node --expose-gc --max-semi-space-size=64 bench/run-in-process.js [--quick]`
+const os = require('node:os');
+const { runRequest, gcCounter, sinkSocket } = require('./in-process');
+const { scenarios } = require('./scenarios');
+
+const implementations = [
+  { name: 'express-session-cn', session: require('..') },
+  { name: 'express-session', session: require('express-session') },
+  { name: 'no session', session: null },
+];
+
+const quick = process.argv.includes('--quick');
+const SAMPLES = quick ? 6 : 16;
+const REQUESTS_PER_SAMPLE = 2000;
+const CONCURRENCY = 32;
+
+function setCookieOf(res) {
+  const header = res.getHeader('set-cookie');
+  return Array.isArray(header) ? header.find((c) => c.startsWith('connect.sid=')) : undefined;
+}
+
+/** Prepares one implementation for one scenario: middleware, store, and the Cookie header to send. */
+async function prepare(impl, scenario) {
+  if (!impl.session) {
+    return { handler: (req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); }, cookie: undefined };
+  }
+  const store = new impl.session.MemoryStore();
+  const mw = impl.session({ ...scenario.options(), store });
+  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
+    if (err) return fail(err);
+    try { handle(req); } catch (e) { return fail(e); }
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('ok');
+  });
+  let cookie;
+  if (scenario.seed) {
+    const seeded = await runRequest(app(scenario.seed));
+    const set = setCookieOf(seeded);
+    if (!set) throw new Error(`${impl.name} ${scenario.id}: seeding set no cookie`);
+    cookie = set.split(';')[0];
+    if (scenario.tamper) cookie = cookie.slice(0, -3) + (cookie.endsWith('AAA') ? 'BBB' : 'AAA');
+  }
+  return { handler: app(scenario.handle), cookie, store };
+}
+
+function storedCount(store) {
+  return Object.keys(store.sessions).length;
+}
+
+/** Runs the scenario once and checks what a client and the store would observe. */
+async function verify(impl, scenario, prepared) {
+  if (!impl.session) return;
+  const before = JSON.stringify(prepared.store.sessions);
+  const count = storedCount(prepared.store);
+  const res = await runRequest(prepared.handler, prepared.cookie);
+  const label = `${impl.name} ${scenario.id}`;
+  if (res.statusCode !== 200) throw new Error(`${label}: status ${res.statusCode}`);
+  if (Boolean(setCookieOf(res)) !== scenario.expect.setCookie) throw new Error(`${label}: Set-Cookie ${setCookieOf(res) ? 'sent' : 'missing'}`);
+  const after = JSON.stringify(prepared.store.sessions);
+  const stored = scenario.expect.stored;
+  if (stored === 'grows' && storedCount(prepared.store) !== count + 1) throw new Error(`${label}: store did not grow by one`);
+  if (stored === 'changed' && after === before) throw new Error(`${label}: store not written`);
+  if (stored === 'same' && storedCount(prepared.store) !== count) throw new Error(`${label}: store size changed`);
+}
+
+async function sample(prepared) {
+  let started = 0;
+  const worker = async () => {
+    const socket = sinkSocket();
+    while (started < REQUESTS_PER_SAMPLE) {
+      started++;
+      await runRequest(prepared.handler, prepared.cookie, socket);
+    }
+  };
+  global.gc();
+  const gcs = gcCounter();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const elapsed = Number(process.hrtime.bigint() - t0);
+  const heapAfter = process.memoryUsage().heapUsed;
+  await new Promise((resolve) => setImmediate(resolve));
+  const disturbed = gcs.count > 0;
+  gcs.stop();
+  return { ns: elapsed / REQUESTS_PER_SAMPLE, bytes: disturbed ? undefined : (heapAfter - heapBefore) / REQUESTS_PER_SAMPLE };
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))]; };
+
+async function main() {
+  if (typeof global.gc !== 'function') throw new Error('run with --expose-gc');
+  const results = [];
+  for (const scenario of scenarios) {
+    const prepared = [];
+    for (const impl of implementations) {
+      const p = await prepare(impl, scenario);
+      await verify(impl, scenario, p);
+      prepared.push(p);
+    }
+    // Warm up, then interleave samples: A B C A B C …
+    for (const p of prepared) for (let i = 0; i < 2000; i++) await runRequest(p.handler, p.cookie);
+    const runs = prepared.map(() => ({ ns: [], bytes: [] }));
+    for (let s = 0; s < SAMPLES; s++) {
+      for (let i = 0; i < prepared.length; i++) {
+        const r = await sample(prepared[i]);
+        runs[i].ns.push(r.ns);
+        if (r.bytes !== undefined) runs[i].bytes.push(r.bytes);
+        if (prepared[i].store) prepared[i].store.sessions = scenario.id === 'S1' ? Object.create(null) : prepared[i].store.sessions;
+      }
+    }
+    // Check again after timing: the path measured is still the right one.
+    for (let i = 0; i < implementations.length; i++) await verify(implementations[i], scenario, prepared[i]);
+    results.push({ scenario, runs });
+    const row = runs.map((r, i) => `${implementations[i].name}: ${(median(r.ns) / 1000).toFixed(2)} µs`).join('  ');
+    process.stderr.write(`${scenario.id} ${row}\n`);
+  }
+  return results;
+}
+
+function ratio(oursSamples, theirsSamples) {
+  // Ratios of paired, interleaved samples: their spread says how steady the figure is.
+  const pairs = oursSamples.map((x, i) => x / theirsSamples[i]).filter(Number.isFinite);
+  return { median: median(pairs), low: quantile(pairs, 0.1), high: quantile(pairs, 0.9) };
+}
+
+function report(results) {
+  const lines = [];
+  lines.push(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
+  lines.push('');
+  lines.push('| scenario | ours µs/req | express-session µs/req | no session µs/req | time ratio (p10–p90) | ours B/req | express-session B/req | bytes ratio |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  let pass = true;
+  for (const { scenario, runs } of results) {
+    const [ours, theirs, none] = runs;
+    const t = ratio(ours.ns, theirs.ns);
+    const oursBytes = ours.bytes.length ? median(ours.bytes) : NaN;
+    const theirBytes = theirs.bytes.length ? median(theirs.bytes) : NaN;
+    const timeTarget = ['S2', 'S5', 'S6'].includes(scenario.id) ? 0.5 : 0.7;
+    const ok = t.median <= timeTarget && !(oursBytes / theirBytes > 0.6);
+    pass &&= ok;
+    lines.push(`| ${scenario.id} ${scenario.title} | ${(median(ours.ns) / 1000).toFixed(2)} | ${(median(theirs.ns) / 1000).toFixed(2)} | ${(median(none.ns) / 1000).toFixed(2)} | ${t.median.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)}) ≤ ${timeTarget} ${t.median <= timeTarget ? '✓' : '✗'} | ${Math.round(oursBytes)} | ${Math.round(theirBytes)} | ${(oursBytes / theirBytes).toFixed(2)}× ${oursBytes / theirBytes <= 0.6 ? '✓' : '✗'} |`);
+  }
+  return { markdown: lines.join('\n'), pass };
+}
+
+module.exports = { main, report };
+
+if (require.main === module) {
+  main().then((results) => {
+    const { markdown, pass } = report(results);
+    console.log(markdown);
+    process.exitCode = pass ? 0 : 1;
+  }, (err) => { console.error(err); process.exitCode = 1; });
+}
