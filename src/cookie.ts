@@ -68,6 +68,8 @@ export interface CookieData {
   domain: string | undefined;
   path: string;
   sameSite: CookieSameSite | 'auto' | undefined;
+  /** When the session was created (ms since the epoch); only with the `maxLifetime` option. */
+  createdAt?: number;
 }
 
 /**
@@ -85,6 +87,8 @@ export class Cookie {
   declare sameSite?: CookieSameSite | 'auto';
   declare partitioned?: boolean;
   declare priority?: CookiePriority;
+  /** When the session was created (ms since the epoch); kept only with the `maxLifetime` option. */
+  declare createdAt?: number;
 
   constructor(options?: CookieOptions) {
     this.path = '/';
@@ -138,7 +142,7 @@ export class Cookie {
 
   /** The attributes in express-session's order, as stores persist them. */
   get data(): CookieData {
-    return {
+    const data: CookieData = {
       originalMaxAge: this.originalMaxAge,
       partitioned: this.partitioned,
       priority: this.priority,
@@ -149,6 +153,8 @@ export class Cookie {
       path: this.path,
       sameSite: this.sameSite,
     };
+    if (this.createdAt !== undefined) data.createdAt = this.createdAt;
+    return data;
   }
 
   /** `name=value; attributes`, as sent in `Set-Cookie`. */

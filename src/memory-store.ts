@@ -121,7 +121,13 @@ MemoryStore.prototype.destroy = function destroy(this: Internal, sid, callback) 
 };
 
 MemoryStore.prototype.get = function get(this: Internal, sid, callback) {
-  const entry = liveEntry(this[kState], sid);
+  const state = this[kState];
+  const entry = liveEntry(state, sid);
+  if (entry) {
+    // A read is a use: move the session to the most recently used end (for `max`).
+    state.entries.delete(sid);
+    state.entries.set(sid, entry);
+  }
   defer(callback, null, entry && parseEntry(entry));
 };
 
@@ -180,7 +186,9 @@ function sweep(state: State, budget: number): void {
   const { entries } = state;
   if (entries.size === 0) return;
   const now = Date.now();
-  for (let i = 0; i < budget && i < entries.size; i++) {
+  // The size before deleting: bounding by the shrinking size would stop halfway when most entries have expired.
+  const count = Math.min(budget, entries.size);
+  for (let i = 0; i < count; i++) {
     let next = state.cursor?.next();
     if (!next || next.done) {
       state.cursor = entries.entries();

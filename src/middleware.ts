@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { serialize } from 'cookie';
 import { Cookie, type CookieOptions } from './cookie.js';
 import { debug } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
@@ -7,7 +8,7 @@ import { setRequestContext, type RequestContext } from './request-context.js';
 import { interceptResponse } from './response-hooks.js';
 import { createSession, Session, trackSession, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import { readSessionId, type MissingId } from './session-id.js';
-import { signSessionId, type Secret } from './signature.js';
+import { signSessionId, type Secret, type SecretMatch } from './signature.js';
 import { callStore } from './store-call.js';
 
 /** The request once the middleware has run: `session`, `sessionID` and `sessionStore` are set. */
@@ -73,62 +74,69 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
 
     req.sessionStore = store;
     setRequestContext(req, context ?? { signingSecret: secrets[0], storeTimeout: config.storeTimeout });
-    const id = readSessionId(req, config, secrets);
+    const state = new RequestState(config, storeImplementsTouch, req, res, next, secrets);
+    const id = readSessionId(req, config, secrets, state);
     if (id instanceof Promise) {
-      id.then(
-        (value) => start(new RequestState(config, storeImplementsTouch, req, res, next, secrets, value)),
-        next,
-      );
+      id.then((value) => state.start(value), next);
     } else {
-      start(new RequestState(config, storeImplementsTouch, req, res, next, secrets, id));
+      state.start(id);
     }
   };
 }
 
-/** Attaches the hooks, then loads the session (or makes one) and hands over to the app. */
-function start(state: RequestState): void {
-  const { req, next } = state;
-  req.sessionID = state.cookieId as string;
-  interceptResponse(state.res, state);
-
-  if (!state.cookieId) {
-    debug('no SID sent, generating session');
-    state.generateTracked();
-    next();
-    return;
+/**
+ * A new session (new id, new cookie) on `req`, as `store.generate(req)` makes
+ * it. `genid` may answer with a Promise, and then so does this.
+ */
+function generateSession(req: SessionedRequest, config: SessionConfig): void | Promise<void> {
+  const id = config.genid(req);
+  if (isThenable(id)) {
+    return Promise.resolve(id).then((value) => attachNewSession(req, config, value));
   }
-
-  debug('fetching %s', state.cookieId);
-  callStore<StoredSession | null | undefined>(state.config.store, 'get', [state.cookieId], state.config.storeTimeout).then(
-    (stored) => state.attach(stored),
-    (err: unknown) => {
-      if ((err as { code?: unknown })?.code === 'ENOENT') {
-        state.attach(undefined);
-      } else {
-        debug('error %j', err);
-        next(err);
-      }
-    },
-  );
+  attachNewSession(req, config, id);
 }
 
-/** A new session (new id, new cookie) on `req`, as `store.generate(req)` makes it. */
-function generateSession(req: SessionedRequest, config: SessionConfig): void {
-  req.sessionID = config.genid(req);
+function attachNewSession(req: SessionedRequest, config: SessionConfig, id: string): void {
+  req.sessionID = id;
   const session = new Session(req as SessionRequest);
   req.session = session;
 
   const cookieOptions: CookieOptions = typeof config.cookie === 'function' ? config.cookie(req) : config.cookie;
   session.cookie = new Cookie(cookieOptions);
 
-  // As in express-session, 'auto' is looked up on the option itself, so a
-  // `cookie` function's 'auto' values are not resolved.
-  const staticCookie = config.cookie as CookieOptions;
-  if (staticCookie.secure === 'auto' || staticCookie.sameSite === 'auto') {
+  // 'auto' is resolved from the options this session was made with, including
+  // those a `cookie` function returned (express-session 1.19.0 looked at the
+  // function object itself, so they stayed 'auto').
+  if (cookieOptions.secure === 'auto' || cookieOptions.sameSite === 'auto') {
     const secure = isSecureRequest(req, config.proxy);
-    if (staticCookie.secure === 'auto') session.cookie.secure = secure;
-    if (staticCookie.sameSite === 'auto') session.cookie.sameSite = secure ? 'none' : 'lax';
+    if (cookieOptions.secure === 'auto') session.cookie.secure = secure;
+    if (cookieOptions.sameSite === 'auto') session.cookie.sameSite = secure ? 'none' : 'lax';
   }
+
+  if (config.maxLifetime !== undefined) {
+    session.cookie.createdAt = Date.now();
+    limitToLifetime(session.cookie, config.maxLifetime);
+  }
+}
+
+/**
+ * Keeps `cookie.expires` within the absolute lifetime, so that stores which
+ * derive their TTL from it expire the session on time. `_expires` is set
+ * directly: the `expires` setter would also shrink `originalMaxAge`, the idle
+ * timeout that later touches reset to.
+ */
+function limitToLifetime(cookie: Cookie, maxLifetime: number): void {
+  if (cookie.createdAt === undefined) cookie.createdAt = Date.now();
+  const end = cookie.createdAt + maxLifetime;
+  const expires = cookie.expires;
+  if (!(expires instanceof Date) || expires.valueOf() > end) cookie._expires = new Date(end);
+}
+
+/** Whether a loaded session is past its `cookie.expires` or its absolute end. */
+function hasExpired(cookie: Cookie, maxLifetime: number | undefined, now: number): boolean {
+  const expires = cookie.expires;
+  if (expires instanceof Date && expires.valueOf() <= now) return true;
+  return maxLifetime !== undefined && cookie.createdAt !== undefined && cookie.createdAt + maxLifetime <= now;
 }
 
 /** The session data as the change detection sees it: everything but the top-level cookie. */
@@ -138,17 +146,39 @@ function serializeData(session: Session): string {
   return JSON.stringify(data);
 }
 
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value != null && typeof (value as PromiseLike<T>).then === 'function';
+}
+
+/** Adds a `Set-Cookie` line to whatever the app already set (string or array). */
+function appendSetCookie(res: ServerResponse, header: string): void {
+  const previous = res.getHeader('Set-Cookie') ?? [];
+  res.setHeader('Set-Cookie', Array.isArray(previous) ? previous.concat(header) : [String(previous), header]);
+}
+
 /**
  * Everything the middleware knows about one request, and the decisions made
  * from it: when to save, touch, destroy, and send the cookie.
  */
-class RequestState implements SessionTracker {
+class RequestState implements SessionTracker, SecretMatch {
   /** The id as the client sent it (before any regeneration). */
-  readonly cookieId: string | MissingId;
+  cookieId: string | MissingId = undefined;
+  /** Which secret verified the client's id (0: the current one). */
+  secretIndex = 0;
   private originalId: string | undefined;
   private originalData: string | undefined;
   private savedData: string | undefined;
   private touched = false;
+  /** The loaded session's expiry as loaded, to notice the app changing it. */
+  private loadedSession: Session | undefined;
+  private loadedExpires: number | undefined;
+  private loadedOriginalMaxAge: number | null | undefined;
+  private expiryChanged: boolean | undefined;
+  /** With `touchAfter`: the loaded session was touched recently enough to skip store.touch. */
+  private touchedRecently = false;
+  /** The cookie of the last session this request had, to clear it once destroyed. */
+  private lastCookie: Cookie | undefined;
+  private destroyedCookie: Cookie | undefined;
   /**
    * The session as serialized when the app ended the response. save() and the
    * header hook run after that point and reuse it: one JSON.stringify per
@@ -164,67 +194,124 @@ class RequestState implements SessionTracker {
     readonly res: ServerResponse,
     readonly next: NextFunction,
     private readonly secrets: readonly Secret[],
-    cookieId: string | MissingId,
   ) {
-    this.cookieId = cookieId;
     this.beforeHeaders = this.beforeHeaders.bind(this);
     this.onCommitError = this.onCommitError.bind(this);
   }
 
-  // --- load and attach ---------------------------------------------------
+  // --- read id, load, attach ---------------------------------------------
 
-  /** Attaches what the store returned, or a new session when it had none. */
-  attach(stored: StoredSession | null | undefined): void {
+  /** Attaches the hooks, then loads the session (or makes one) and hands over to the app. */
+  start(cookieId: string | MissingId): void {
+    const { req } = this;
+    this.cookieId = cookieId;
+    req.sessionID = cookieId as string;
+    interceptResponse(this.res, this);
+
+    if (!cookieId) {
+      debug('no SID sent, generating session');
+      this.proceed(() => this.generateTracked());
+      return;
+    }
+
+    debug('fetching %s', cookieId);
+    callStore<StoredSession | null | undefined>(this.config.store, 'get', [cookieId], this.config.storeTimeout).then(
+      (stored) => this.proceed(() => this.attach(stored)),
+      (err: unknown) => {
+        if ((err as { code?: unknown } | null)?.code === 'ENOENT') {
+          this.proceed(() => this.attach(undefined));
+        } else {
+          debug('error %j', err);
+          this.next(err);
+        }
+      },
+    );
+  }
+
+  /** Runs a step that may finish later, then hands over to the app (or its error handler). */
+  private proceed(step: () => void | Promise<void>): void {
+    let pending: void | Promise<void>;
     try {
-      if (stored) {
-        debug('session found');
-        this.inflate(stored);
-      } else {
-        debug('no session found');
-        this.generateTracked();
-      }
+      pending = step();
     } catch (err) {
       this.next(err);
       return;
     }
-    this.next();
+    if (pending) pending.then(() => this.next(), this.next);
+    else this.next();
   }
 
-  /** A new session for a request that brought none: tracked from here on. */
-  generateTracked(): void {
-    this.generate();
-    this.track(this.req.session!);
-  }
-
-  // SessionTracker: regenerate() replaces the session WITHOUT re-tracking it, as
-  // express-session's store.generate does: the original id stays the old one (so
-  // the new id counts as modified and gets its cookie), and save() of the new
-  // session does not mark it saved (the login pattern regenerate → save gives
-  // two store.set calls [quirk]).
-  generate(): void {
-    generateSession(this.req, this.config);
-  }
-
-  private inflate(stored: StoredSession): void {
+  /** Attaches what the store returned, or a new session when it had none or it has expired. */
+  private attach(stored: StoredSession | null | undefined): void | Promise<void> {
+    if (!stored) {
+      debug('no session found');
+      return this.generateTracked();
+    }
+    debug('session found');
+    const { config } = this;
     const session = createSession(this.req as SessionRequest, stored);
-    this.track(session);
-    if (!this.config.resave) this.savedData = this.originalData;
+    if (config.checkExpiry && hasExpired(session.cookie, config.maxLifetime, Date.now())) {
+      return this.replaceExpired();
+    }
+    if (config.touchAfter !== undefined) this.touchedRecently = wasTouchedWithin(session.cookie, config.touchAfter);
+    if (config.maxLifetime !== undefined) limitToLifetime(session.cookie, config.maxLifetime);
+    this.track(session, true);
+    if (!config.resave) this.savedData = this.originalData;
+    this.loadedSession = session;
+    this.loadedExpires = session.cookie.expires?.valueOf();
+    this.loadedOriginalMaxAge = session.cookie.originalMaxAge;
   }
 
-  private track(session: Session): void {
-    this.originalId = this.req.sessionID;
-    this.originalData = serializeData(session);
-    trackSession(session, this);
+  /** A stale session the store still had: destroy it, and start afresh. */
+  private async replaceExpired(): Promise<void> {
+    debug('session expired');
+    delete this.req.session;
+    try {
+      await callStore(this.config.store, 'destroy', [this.cookieId], this.config.storeTimeout);
+    } catch (err) {
+      // It is never used again either way: the check runs on every load.
+      debug('could not destroy an expired session: %s', err);
+    }
+    await this.generateTracked();
   }
 
-  // SessionTracker: keeps save() and reload() in step with the change detection.
+  /** A new session for a request that brought none: its changes are tracked from here on. */
+  private generateTracked(): void | Promise<void> {
+    const pending = generateSession(this.req, this.config);
+    if (pending) return pending.then(() => this.track(this.req.session!, true));
+    this.track(this.req.session!, true);
+  }
+
+  private track(session: Session, wrapped: boolean): void {
+    if (wrapped) {
+      this.originalId = this.req.sessionID;
+      this.originalData = serializeData(session);
+    }
+    this.lastCookie = session.cookie;
+    trackSession(session, this, wrapped);
+  }
+
+  // SessionTracker: what the session methods tell the request about.
+
   saving(session: Session): void {
     debug('saving %s', session.id);
     this.savedData = this.currentData(session);
   }
 
-  adopt(fresh: Session): void {
-    trackSession(fresh, this);
+  /**
+   * regenerate(): a new session, tracked for destroy() and regenerate() but not
+   * wrapped, as express-session's store.generate does: the original id stays the
+   * old one (so the new id counts as modified and gets its cookie), and its
+   * save() does not mark it saved (regenerate → save → end writes it twice [quirk]).
+   */
+  generate(): void | Promise<void> {
+    const pending = generateSession(this.req, this.config);
+    if (pending) return pending.then(() => this.track(this.req.session!, false));
+    this.track(this.req.session!, false);
+  }
+
+  destroyed(session: Session): void {
+    this.destroyedCookie = session.cookie;
   }
 
   // --- decisions ---------------------------------------------------------
@@ -259,16 +346,26 @@ class RequestState implements SessionTracker {
     const { req, config } = this;
     if (typeof req.sessionID !== 'string') return false;
     if (config.skipCookie && config.skipCookie(req, this.res, this.next)) return false;
-    return this.cookieId !== req.sessionID
-      ? config.saveUninitialized || this.isModified(session)
-      : config.rolling || (session.cookie.expires != null && this.isModified(session));
+    if (this.cookieId !== req.sessionID) return config.saveUninitialized || this.isModified(session);
+    return config.rolling
+      || (session.cookie.expires != null && this.isModified(session))
+      || (config.resignOnRotation && this.secretIndex > 0)
+      || (config.resendOnExpiryChange && this.expiryChanged === true);
+  }
+
+  /** Notes whether the app changed the loaded session's expiry (before our touch moves it). */
+  private noteExpiryChange(session: Session): void {
+    if (this.expiryChanged !== undefined || session !== this.loadedSession) return;
+    this.expiryChanged = session.cookie.expires?.valueOf() !== this.loadedExpires
+      || session.cookie.originalMaxAge !== this.loadedOriginalMaxAge;
   }
 
   private touchOnce(session: Session): void {
-    if (!this.touched) {
-      session.touch();
-      this.touched = true;
-    }
+    if (this.touched) return;
+    this.noteExpiryChange(session);
+    session.touch();
+    if (this.config.maxLifetime !== undefined) limitToLifetime(session.cookie, this.config.maxLifetime);
+    this.touched = true;
   }
 
   // --- commit (ResponseHooks) ----------------------------------------------
@@ -279,8 +376,10 @@ class RequestState implements SessionTracker {
     const session = req.session;
     if (!session) {
       debug('no session');
+      this.clearCookieIfDestroyed();
       return;
     }
+    this.noteExpiryChange(session);
     if (!this.shouldSetCookie(session)) return;
     if (session.cookie.secure && !isSecureRequest(req, config.proxy)) {
       debug('not secured');
@@ -288,18 +387,29 @@ class RequestState implements SessionTracker {
     }
     this.touchOnce(session);
     try {
-      this.setCookie(session);
+      const value = signSessionId(req.sessionID!, this.secrets[0]);
+      const header = session.cookie.serialize(config.name, value);
+      debug('set-cookie %s', header);
+      appendSetCookie(this.res, header);
     } catch (err) {
       setImmediate(this.next, err);
     }
   }
 
-  private setCookie(session: Session): void {
-    const value = signSessionId(this.req.sessionID!, this.secrets[0]);
-    const header = session.cookie.serialize(this.config.name, value);
-    debug('set-cookie %s', header);
-    const previous = this.res.getHeader('Set-Cookie') ?? [];
-    this.res.setHeader('Set-Cookie', Array.isArray(previous) ? previous.concat(header) : [String(previous), header]);
+  /** With `clearCookieOnDestroy`: a `Set-Cookie` that expires the destroyed session's cookie now. */
+  private clearCookieIfDestroyed(): void {
+    const { req, config } = this;
+    const cookie = this.destroyedCookie ?? (config.unsetDestroy ? this.lastCookie : undefined);
+    if (!config.clearCookieOnDestroy || !cookie || !this.cookieId) return;
+    if (config.skipCookie && config.skipCookie(req, this.res, this.next)) return;
+    if (cookie.secure && !isSecureRequest(req, config.proxy)) return;
+    try {
+      const header = serialize(config.name, '', { ...cookie.data, expires: new Date(0) } as Parameters<typeof serialize>[2]);
+      debug('clear-cookie %s', header);
+      appendSetCookie(this.res, header);
+    } catch (err) {
+      setImmediate(this.next, err);
+    }
   }
 
   /** When the app ends the response: destroy, save or touch in the store. */
@@ -326,6 +436,10 @@ class RequestState implements SessionTracker {
       return session.save();
     }
     if (this.storeImplementsTouch && this.cookieId === req.sessionID && this.hasValidId()) {
+      if (this.touchedRecently) {
+        debug('touch skipped (touchAfter)');
+        return undefined;
+      }
       debug('touching');
       return callStore(store, 'touch', [req.sessionID, session], config.storeTimeout);
     }
@@ -336,4 +450,12 @@ class RequestState implements SessionTracker {
     debug('commit failed: %s', err);
     this.next(err);
   }
+}
+
+/** Whether the cookie was last touched (expires − originalMaxAge) less than `window` ms ago. */
+function wasTouchedWithin(cookie: Cookie, window: number): boolean {
+  const expires = cookie.expires;
+  const maxAge = cookie.originalMaxAge;
+  if (!(expires instanceof Date) || typeof maxAge !== 'number') return false;
+  return Date.now() - (expires.valueOf() - maxAge) < window;
 }

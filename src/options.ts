@@ -56,7 +56,7 @@ export interface SessionOptions {
    * Makes a new session ID. Must return a unique, unguessable string.
    * @default 24 random bytes as base64url (uid-safe)
    */
-  genid?: ((req: SessionIncomingMessage) => string) | undefined;
+  genid?: ((req: SessionIncomingMessage) => string | Promise<string>) | undefined;
   /**
    * Send the cookie (and reset its expiry) on every response, not only when the
    * session is new or changed.
@@ -121,6 +121,47 @@ export interface SessionOptions {
    * @default undefined (wait as long as the store takes)
    */
   storeTimeout?: number | undefined;
+  /**
+   * Absolute lifetime in milliseconds: a session ends `maxLifetime` after it was
+   * created, however active it is (OWASP's absolute timeout), while `cookie.maxAge`
+   * with `rolling` is the idle timeout. The creation time is kept in the session's
+   * cookie data (`cookie.createdAt`), and `cookie.expires` never passes the
+   * absolute end, so stores that take their TTL from the cookie expire it on time.
+   * @default undefined (no absolute limit)
+   */
+  maxLifetime?: number | undefined;
+  /**
+   * Never use a loaded session whose `cookie.expires` (or absolute end) has
+   * passed, even if the store still returns it: the client gets a fresh session
+   * and the stale one is destroyed. Changes nothing with stores that expire on time.
+   * @default true
+   */
+  checkExpiry?: boolean | undefined;
+  /**
+   * Skip `store.touch` for a session touched less than this many milliseconds
+   * ago, to cut store writes for busy read-only sessions. The store's expiry may
+   * then lag the cookie's by up to this much.
+   * @default undefined (touch on every response, as express-session)
+   */
+  touchAfter?: number | undefined;
+  /**
+   * When a session is destroyed (`req.session.destroy()`, or `unset: 'destroy'`),
+   * send a `Set-Cookie` that expires the cookie at once.
+   * @default false
+   */
+  clearCookieOnDestroy?: boolean | undefined;
+  /**
+   * Send the cookie again when the app changed `req.session.cookie.maxAge` or
+   * `expires` during the request (e.g. "remember me"), even without `rolling`.
+   * @default false
+   */
+  resendOnExpiryChange?: boolean | undefined;
+  /**
+   * Re-issue a cookie that was verified with an older secret (any but the first
+   * in `secret`), signed with the current one, so rotation completes as users return.
+   * @default false
+   */
+  resignOnRotation?: boolean | undefined;
 }
 
 /** The options after validation and defaulting: read once per middleware, frozen. */
@@ -130,7 +171,7 @@ export interface SessionConfig {
   /** Undefined when `req.secret` is to be used. */
   readonly secrets: readonly Secret[] | undefined;
   readonly cookie: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions);
-  readonly genid: (req: SessionIncomingMessage) => string;
+  readonly genid: (req: SessionIncomingMessage) => string | Promise<string>;
   readonly resave: boolean;
   readonly rolling: boolean;
   readonly saveUninitialized: boolean;
@@ -140,6 +181,12 @@ export interface SessionConfig {
   readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
   readonly skipCookie: SessionOptions['skipCookie'];
   readonly storeTimeout: number | undefined;
+  readonly maxLifetime: number | undefined;
+  readonly checkExpiry: boolean;
+  readonly touchAfter: number | undefined;
+  readonly clearCookieOnDestroy: boolean;
+  readonly resendOnExpiryChange: boolean;
+  readonly resignOnRotation: boolean;
 }
 
 // RFC 6265 cookie-name (an RFC 7230 token): what `cookie.serialize` accepts.
@@ -197,10 +244,9 @@ export function resolveOptions(
     }
   }
 
-  const storeTimeout = opts.storeTimeout;
-  if (storeTimeout !== undefined && !(typeof storeTimeout === 'number' && storeTimeout > 0 && storeTimeout <= 2 ** 31 - 1)) {
-    throw new TypeError(`storeTimeout option is invalid: ${String(storeTimeout)} (use milliseconds, e.g. storeTimeout: 5000)`);
-  }
+  const storeTimeout = milliseconds(opts, 'storeTimeout', 5000, 2 ** 31 - 1);
+  const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
+  const touchAfter = milliseconds(opts, 'touchAfter', 60 * 1000);
 
   for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
     if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
@@ -223,7 +269,23 @@ export function resolveOptions(
     alternateTokenValue: opts.alternateTokenValue,
     skipCookie: opts.skipCookie,
     storeTimeout,
+    maxLifetime,
+    checkExpiry: opts.checkExpiry !== false,
+    touchAfter,
+    clearCookieOnDestroy: Boolean(opts.clearCookieOnDestroy),
+    resendOnExpiryChange: Boolean(opts.resendOnExpiryChange),
+    resignOnRotation: Boolean(opts.resignOnRotation),
   });
+}
+
+/** A duration option: undefined, or a positive number of milliseconds (up to `max`). */
+function milliseconds(opts: SessionOptions, key: 'storeTimeout' | 'maxLifetime' | 'touchAfter', example: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const value = opts[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0) || value > max) {
+    throw new TypeError(`${key} option is invalid: ${String(value)} (use milliseconds, e.g. ${key}: ${example})`);
+  }
+  return value;
 }
 
 function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: string) => void): readonly Secret[] | undefined {

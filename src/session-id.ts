@@ -1,7 +1,7 @@
 import { parse } from 'cookie';
 import { debug, deprecate } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
-import { verifySignedValue, type Secret } from './signature.js';
+import { verifySignedValue, type Secret, type SecretMatch } from './signature.js';
 
 /** No id found (`undefined`), or cookie-parser's `false` for a bad signature, as express-session passes it on. */
 export type MissingId = undefined | false;
@@ -15,6 +15,7 @@ export function readSessionId(
   req: SessionIncomingMessage,
   config: SessionConfig,
   secrets: readonly Secret[],
+  match?: SecretMatch,
 ): string | MissingId | Promise<string | MissingId> {
   const { name, allowUnsigned } = config;
   let id: string | MissingId;
@@ -22,7 +23,7 @@ export function readSessionId(
   const header = req.headers.cookie as string | string[] | undefined;
   if (header) {
     const raw = parse(Array.isArray(header) ? header.join('; ') : header, { decode: decodeCookieValue })[name];
-    if (raw) id = verifyValue(raw, secrets, allowUnsigned);
+    if (raw) id = verifyValue(raw, secrets, allowUnsigned, match);
   }
 
   if (!id && req.signedCookies) {
@@ -34,7 +35,7 @@ export function readSessionId(
   if (!id && req.cookies) {
     const raw = req.cookies[name];
     if (typeof raw === 'string' && raw) {
-      const verified = verifyValue(raw, secrets, allowUnsigned);
+      const verified = verifyValue(raw, secrets, allowUnsigned, match);
       if (verified && raw.startsWith('s:')) deprecate('cookie should be available in req.headers.cookie');
       id = verified || id;
     }
@@ -44,18 +45,18 @@ export function readSessionId(
     const token = config.alternateTokenValue(req);
     if (isPromise(token)) {
       // Promise.resolve: a foreign thenable (e.g. Bluebird) must still come back as a native Promise.
-      return Promise.resolve(token).then((value) => verifyToken(value, secrets, allowUnsigned) || id);
+      return Promise.resolve(token).then((value) => verifyToken(value, secrets, allowUnsigned, match) || id);
     }
-    id = verifyToken(token, secrets, allowUnsigned) || id;
+    id = verifyToken(token, secrets, allowUnsigned, match) || id;
   }
 
   return id;
 }
 
 /** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */
-function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean): string | undefined {
+function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean, match?: SecretMatch): string | undefined {
   if (typeof token !== 'string' || !token) return undefined;
-  return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned);
+  return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned, match);
 }
 
 /**
@@ -78,9 +79,9 @@ export function decodeIfEncoded(value: string): string {
 }
 
 /** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */
-function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean): string | undefined {
+function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: SecretMatch): string | undefined {
   if (raw.startsWith('s:')) {
-    const id = verifySignedValue(raw.slice(2), secrets);
+    const id = verifySignedValue(raw.slice(2), secrets, match);
     if (id === false) {
       debug('cookie signature invalid');
       return undefined;

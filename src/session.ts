@@ -18,20 +18,39 @@ export interface SessionRequest {
 }
 
 /**
- * Links a session to the middleware request that created or loaded it, so
- * `save()` and `reload()` keep its change tracking right. Sessions made by
- * `regenerate()` or `Store#load` have none, exactly as in express-session.
+ * Links a session to the middleware request it belongs to. Sessions made by
+ * `Store#load` have none.
  */
 export interface SessionTracker {
-  /** Called just before `save()` writes `session` to the store. */
+  /** Called just before `save()` writes a wrapped session (see `trackSession`). */
   saving(session: Session): void;
-  /** Called when `reload()` has replaced `req.session` with `fresh`. */
-  adopt(fresh: Session): void;
-  /** Replaces `req.session` with a new, empty session (new id). */
-  generate(): void;
+  /** Replaces `req.session` with a new, empty session with a new id (`genid` may be async). */
+  generate(): void | Promise<void>;
+  /** Called when `destroy()` has removed `req.session`. */
+  destroyed(session: Session): void;
 }
 
-const kTracker = Symbol('express-session-cn.tracker');
+/** Options of `req.session.regenerate(options)`. */
+export interface RegenerateOptions {
+  /**
+   * Carry data over to the new session: `true` for all of it, or the names of
+   * the keys to keep (e.g. `['cart']`). The old id is destroyed either way.
+   * @default false (the new session is empty)
+   */
+  keep?: boolean | readonly string[] | undefined;
+}
+
+interface Tracking {
+  readonly tracker: SessionTracker;
+  /**
+   * Whether `save()` updates the middleware's record of what was saved. As in
+   * express-session, a session made by `regenerate()` is not wrapped, so the
+   * login pattern regenerate → save → end of response writes it twice [quirk].
+   */
+  readonly wrapped: boolean;
+}
+
+const kTracking = Symbol('express-session-cn.tracking');
 
 /**
  * One user's session: its data are this object's own enumerable properties,
@@ -96,21 +115,51 @@ export class Session {
     return settle(this, destroySession(this), callback);
   }
 
-  /** Deletes this session from the store and gives the request a new, empty one with a new id. */
+  /**
+   * Deletes this session from the store and gives the request a new one with a
+   * new id: empty, or with the data named by `options.keep`. Call it at login.
+   */
   regenerate(callback: Callback): this;
-  regenerate(): Promise<void>;
-  regenerate(callback?: Callback): this | Promise<void> {
-    return settle(this, regenerateSession(this), callback);
+  regenerate(options: RegenerateOptions, callback: Callback): this;
+  regenerate(options?: RegenerateOptions): Promise<void>;
+  regenerate(options?: RegenerateOptions | Callback, callback?: Callback): this | Promise<void> {
+    if (typeof options === 'function') {
+      callback = options;
+      options = undefined;
+    }
+    const kept = keptData(this, options);
+    return settle(this, regenerateSession(this, kept), callback);
   }
 }
 
-/** Attaches the middleware's change tracking to a session it made or loaded. */
-export function trackSession(session: Session, tracker: SessionTracker): void {
-  Object.defineProperty(session, kTracker, { value: tracker, configurable: true });
+/** Links a session to its middleware request (non-enumerable: stores never see it). */
+export function trackSession(session: Session, tracker: SessionTracker, wrapped: boolean): void {
+  const tracking: Tracking = { tracker, wrapped };
+  Object.defineProperty(session, kTracking, { value: tracking, configurable: true });
 }
 
-function trackerOf(session: Session): SessionTracker | undefined {
-  return (session as unknown as Record<symbol, SessionTracker | undefined>)[kTracker];
+function trackingOf(session: Session): Tracking | undefined {
+  return (session as unknown as { [kTracking]?: Tracking })[kTracking];
+}
+
+/** The data `regenerate({ keep })` carries over, read before the old session goes. */
+function keptData(session: Session, options: RegenerateOptions | undefined): Record<string, unknown> | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') {
+    throw new TypeError(`regenerate() options must be an object, e.g. { keep: ['cart'] }, got ${typeof options}`);
+  }
+  const { keep } = options;
+  if (keep === undefined || keep === false) return undefined;
+  if (keep !== true && !(Array.isArray(keep) && keep.every((key) => typeof key === 'string'))) {
+    throw new TypeError('regenerate() option keep must be true or an array of key names, e.g. { keep: [\'cart\'] }');
+  }
+  const source = session as unknown as Record<string, unknown>;
+  const names = keep === true ? Object.keys(source) : keep;
+  const kept: Record<string, unknown> = {};
+  for (const name of names) {
+    if (name !== 'cookie' && Object.prototype.hasOwnProperty.call(source, name)) kept[name] = source[name];
+  }
+  return kept;
 }
 
 /**
@@ -170,7 +219,8 @@ function storeTimeout(session: Session): number | undefined {
 }
 
 function saveSession(session: Session): Promise<void> {
-  trackerOf(session)?.saving(session);
+  const tracking = trackingOf(session);
+  if (tracking?.wrapped) tracking.tracker.saving(session);
   return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
 }
 
@@ -181,15 +231,17 @@ async function reloadSession(session: Session): Promise<void> {
     throw new Error('failed to load session');
   }
   const fresh = createSession(req, data);
-  trackerOf(session)?.adopt(fresh);
+  const tracking = trackingOf(session);
+  if (tracking) trackSession(fresh, tracking.tracker, tracking.wrapped);
 }
 
 function destroySession(session: Session): Promise<void> {
   delete session.req.session;
+  trackingOf(session)?.tracker.destroyed(session);
   return callStore(session.req.sessionStore, 'destroy', [session.id], storeTimeout(session));
 }
 
-async function regenerateSession(session: Session): Promise<void> {
+async function regenerateSession(session: Session, kept: Record<string, unknown> | undefined): Promise<void> {
   const req = session.req;
   const store = req.sessionStore;
   let failure: unknown;
@@ -199,9 +251,10 @@ async function regenerateSession(session: Session): Promise<void> {
     failure = err;
   }
   // A new session even when the old one could not be deleted, as express-session does.
-  const tracker = trackerOf(session);
-  if (tracker) tracker.generate();
-  else if (typeof store.generate === 'function') store.generate(req);
+  const tracking = trackingOf(session);
+  if (tracking) await tracking.tracker.generate();
+  else if (typeof store.generate === 'function') await store.generate(req);
   else throw new Error('session store has no generate(); attach it to a session() middleware first');
+  if (kept !== undefined && req.session) Object.assign(req.session, kept);
   if (failure !== undefined) throw failure;
 }

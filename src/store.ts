@@ -16,7 +16,7 @@ export interface SessionStore {
   destroy(sid: string, callback?: StoreCallback): unknown;
   touch?(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
   /** Assigned by `session()`: gives `req` a new session. */
-  generate?(req: SessionRequest): void;
+  generate?(req: SessionRequest): void | Promise<void>;
   on?(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
 }
 
@@ -35,7 +35,7 @@ export interface Store extends EventEmitter {
   length?(callback: StoreCallback<number>): unknown;
   clear?(callback?: StoreCallback): unknown;
   /** Assigned by `session()`: gives `req` a new session. */
-  generate?(req: SessionRequest): void;
+  generate?(req: SessionRequest): void | Promise<void>;
   /** Destroys `req.sessionID` and gives `req` a new session; `fn` gets the destroy error, if any. */
   regenerate(req: SessionRequest, fn: (err?: unknown) => void): void;
   /** Loads a session by id without a request; `fn(null, undefined)` when there is none. */
@@ -59,8 +59,9 @@ inherits(Store, EventEmitter);
 
 Store.prototype.regenerate = function regenerate(this: Store, req, fn) {
   this.destroy!(req.sessionID, (err?: unknown) => {
-    this.generate!(req);
-    fn(err);
+    const pending = this.generate!(req);
+    if (pending) pending.then(() => fn(err), fn);
+    else fn(err);
   });
 };
 
