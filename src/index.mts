@@ -20,6 +20,7 @@ export type StoreCallback<T = void> = session.StoreCallback<T>;
 export type StoredSession = session.StoredSession;
 export type Secret = session.Secret;
 export type MemoryStoreOptions = session.MemoryStoreOptions;
+export type RegenerateOptions = session.RegenerateOptions;
 export type StoreTimeoutError = session.StoreTimeoutError;
 
 export default session;

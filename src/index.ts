@@ -63,6 +63,7 @@ namespace session {
   export type StoredSession = sessionModule.StoredSession;
   export type Secret = signatureModule.Secret;
   export type MemoryStoreOptions = memoryStoreModule.MemoryStoreOptions;
+  export type RegenerateOptions = sessionModule.RegenerateOptions;
   /** The error of a store call that outlived the `storeTimeout` option (`code: 'ESTORETIMEOUT'`). */
   export type StoreTimeoutError = storeCallModule.StoreTimeoutError;
 }

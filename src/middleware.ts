@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { serialize } from 'cookie';
+import { CommitQueue } from './commit-queue.js';
 import { Cookie, type CookieOptions } from './cookie.js';
 import { debug } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
@@ -20,7 +21,30 @@ interface SessionedRequest extends SessionIncomingMessage {
 export type NextFunction = (err?: unknown) => void;
 
 /** What `session(options)` returns: a Connect/Express middleware. */
-export type SessionMiddleware = (req: SessionIncomingMessage, res: ServerResponse, next: NextFunction) => void;
+export interface SessionMiddleware {
+  (req: SessionIncomingMessage, res: ServerResponse, next: NextFunction): void;
+  /**
+   * Loads the session of any request without a response, e.g. a WebSocket
+   * upgrade: `req.session` (with its Promise API) is set and returned, or
+   * `null` when the request carries no valid session. Nothing is committed
+   * automatically: call `req.session.save()` after changing it.
+   */
+  load(req: SessionIncomingMessage): Promise<Session | null>;
+}
+
+/** What the requests of one middleware share. */
+interface Shared {
+  readonly config: SessionConfig;
+  readonly storeImplementsTouch: boolean;
+  /** Serialises the commits of each session (`concurrency: 'merge'`). */
+  readonly commits: CommitQueue;
+  /** The request context when the secret is fixed (not taken from `req.secret`). */
+  readonly context: RequestContext | undefined;
+  /** False between the store's 'disconnect' and 'connect' events. */
+  storeReady: boolean;
+}
+
+const noop = (): void => {};
 
 /**
  * Builds the middleware for one resolved config. Each request runs four
@@ -29,11 +53,15 @@ export type SessionMiddleware = (req: SessionIncomingMessage, res: ServerRespons
  */
 export function createMiddleware(config: SessionConfig): SessionMiddleware {
   const { store } = config;
-  const storeImplementsTouch = typeof store.touch === 'function';
-  let storeReady = true;
-  const context: RequestContext | undefined = config.secrets
-    ? Object.freeze({ signingSecret: config.secrets[0], storeTimeout: config.storeTimeout })
-    : undefined;
+  const shared: Shared = {
+    config,
+    storeImplementsTouch: typeof store.touch === 'function',
+    commits: new CommitQueue(),
+    context: config.secrets
+      ? Object.freeze({ signingSecret: config.secrets[0], storeTimeout: config.storeTimeout })
+      : undefined,
+    storeReady: true,
+  };
 
   // express-session's Store#regenerate (which stores built on it inherit)
   // calls this.generate(req), so every store needs one on the instance.
@@ -41,19 +69,19 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
 
   if (typeof store.on === 'function') {
     store.on('disconnect', () => {
-      storeReady = false;
+      shared.storeReady = false;
     });
     store.on('connect', () => {
-      storeReady = true;
+      shared.storeReady = true;
     });
   }
 
-  return function session(req: SessionedRequest, res: ServerResponse, next: NextFunction): void {
+  const middleware = function session(req: SessionedRequest, res: ServerResponse, next: NextFunction): void {
     if (req.session) {
       next();
       return;
     }
-    if (!storeReady) {
+    if (!shared.storeReady) {
       debug('store is disconnected');
       next();
       return;
@@ -66,22 +94,35 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
       return;
     }
 
-    const secrets = config.secrets ?? (req.secret ? [req.secret] : undefined);
+    const secrets = secretsFor(req, config);
     if (!secrets) {
       next(new Error('secret option required for sessions'));
       return;
     }
 
-    req.sessionStore = store;
-    setRequestContext(req, context ?? { signingSecret: secrets[0], storeTimeout: config.storeTimeout });
-    const state = new RequestState(config, storeImplementsTouch, req, res, next, secrets);
+    const state = new RequestState(shared, req, res, next, secrets);
     const id = readSessionId(req, config, secrets, state);
     if (id instanceof Promise) {
       id.then((value) => state.start(value), next);
     } else {
       state.start(id);
     }
+  } as SessionMiddleware;
+
+  middleware.load = async (req: SessionedRequest): Promise<Session | null> => {
+    if (req.session) return req.session;
+    if (!shared.storeReady) return null;
+    const secrets = secretsFor(req, config);
+    if (!secrets) throw new Error('secret option required for sessions');
+    const state = new RequestState(shared, req, undefined, noop, secrets);
+    return state.loadOnly(await readSessionId(req, config, secrets, state));
   };
+
+  return middleware;
+}
+
+function secretsFor(req: SessionedRequest, config: SessionConfig): readonly Secret[] | undefined {
+  return config.secrets ?? (req.secret ? [req.secret] : undefined);
 }
 
 /**
@@ -176,6 +217,10 @@ class RequestState implements SessionTracker, SecretMatch {
   private expiryChanged: boolean | undefined;
   /** With `touchAfter`: the loaded session was touched recently enough to skip store.touch. */
   private touchedRecently = false;
+  /** With `concurrency: 'merge'`: each top-level key's JSON as last loaded or written. */
+  private baseline: Map<string, string> | undefined;
+  /** The session came from the store (a merge onto a vanished one would resurrect it). */
+  private loadedFromStore = false;
   /** The cookie of the last session this request had, to clear it once destroyed. */
   private lastCookie: Cookie | undefined;
   private destroyedCookie: Cookie | undefined;
@@ -187,14 +232,18 @@ class RequestState implements SessionTracker, SecretMatch {
   private endSession: Session | undefined;
   private endData: string | undefined;
 
+  readonly config: SessionConfig;
+
   constructor(
-    readonly config: SessionConfig,
-    private readonly storeImplementsTouch: boolean,
+    private readonly shared: Shared,
     readonly req: SessionedRequest,
-    readonly res: ServerResponse,
+    readonly res: ServerResponse | undefined,
     readonly next: NextFunction,
     private readonly secrets: readonly Secret[],
   ) {
+    this.config = shared.config;
+    req.sessionStore = shared.config.store;
+    setRequestContext(req, shared.context ?? { signingSecret: secrets[0], storeTimeout: shared.config.storeTimeout });
     this.beforeHeaders = this.beforeHeaders.bind(this);
     this.onCommitError = this.onCommitError.bind(this);
   }
@@ -206,7 +255,7 @@ class RequestState implements SessionTracker, SecretMatch {
     const { req } = this;
     this.cookieId = cookieId;
     req.sessionID = cookieId as string;
-    interceptResponse(this.res, this);
+    interceptResponse(this.res!, this);
 
     if (!cookieId) {
       debug('no SID sent, generating session');
@@ -248,31 +297,59 @@ class RequestState implements SessionTracker, SecretMatch {
       return this.generateTracked();
     }
     debug('session found');
+    if (!this.inflate(stored)) {
+      return this.destroyExpired().then(() => this.generateTracked());
+    }
+  }
+
+  /** `req.session` from what the store returned; false (and no session) when it has expired. */
+  private inflate(stored: StoredSession): boolean {
     const { config } = this;
     const session = createSession(this.req as SessionRequest, stored);
     if (config.checkExpiry && hasExpired(session.cookie, config.maxLifetime, Date.now())) {
-      return this.replaceExpired();
+      debug('session expired');
+      delete this.req.session;
+      return false;
     }
     if (config.touchAfter !== undefined) this.touchedRecently = wasTouchedWithin(session.cookie, config.touchAfter);
     if (config.maxLifetime !== undefined) limitToLifetime(session.cookie, config.maxLifetime);
+    this.loadedFromStore = true;
     this.track(session, true);
     if (!config.resave) this.savedData = this.originalData;
     this.loadedSession = session;
     this.loadedExpires = session.cookie.expires?.valueOf();
     this.loadedOriginalMaxAge = session.cookie.originalMaxAge;
+    return true;
   }
 
-  /** A stale session the store still had: destroy it, and start afresh. */
-  private async replaceExpired(): Promise<void> {
-    debug('session expired');
-    delete this.req.session;
+  /** A stale session the store still had: it is never used, and deleted. */
+  private async destroyExpired(): Promise<void> {
     try {
       await callStore(this.config.store, 'destroy', [this.cookieId], this.config.storeTimeout);
     } catch (err) {
       // It is never used again either way: the check runs on every load.
       debug('could not destroy an expired session: %s', err);
     }
-    await this.generateTracked();
+  }
+
+  /** `mw.load(req)`: the session the request carries, or null; nothing is generated. */
+  async loadOnly(cookieId: string | MissingId): Promise<Session | null> {
+    this.cookieId = cookieId;
+    this.req.sessionID = cookieId as string;
+    if (!cookieId) return null;
+    let stored: StoredSession | null | undefined;
+    try {
+      stored = await callStore<StoredSession | null | undefined>(this.config.store, 'get', [cookieId], this.config.storeTimeout);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === 'ENOENT') return null;
+      throw err;
+    }
+    if (!stored) return null;
+    if (!this.inflate(stored)) {
+      await this.destroyExpired();
+      return null;
+    }
+    return this.req.session!;
   }
 
   /** A new session for a request that brought none: its changes are tracked from here on. */
@@ -286,6 +363,7 @@ class RequestState implements SessionTracker, SecretMatch {
     if (wrapped) {
       this.originalId = this.req.sessionID;
       this.originalData = serializeData(session);
+      if (this.config.concurrency === 'merge') this.baseline = snapshotKeys(session);
     }
     this.lastCookie = session.cookie;
     trackSession(session, this, wrapped);
@@ -312,6 +390,45 @@ class RequestState implements SessionTracker, SecretMatch {
 
   destroyed(session: Session): void {
     this.destroyedCookie = session.cookie;
+  }
+
+  write(session: Session): Promise<void> {
+    const { config } = this;
+    if (config.concurrency === 'merge' && this.baseline !== undefined && session === this.loadedSession) {
+      return this.shared.commits.run(session.id, () => this.mergeInto(session));
+    }
+    return callStore(config.store, 'set', [session.id, session], config.storeTimeout);
+  }
+
+  /**
+   * `concurrency: 'merge'`: writes the top-level keys this request added,
+   * changed or deleted onto the latest stored version. Runs inside the
+   * session's commit queue, so no other commit of it in this process
+   * interleaves between the read and the write.
+   */
+  private async mergeInto(session: Session): Promise<void> {
+    const { config } = this;
+    const baseline = this.baseline!;
+    const latest = await callStore<StoredSession | null | undefined>(config.store, 'get', [session.id], config.storeTimeout);
+    if (!latest || typeof latest !== 'object') {
+      // Destroyed (or expired) meanwhile, e.g. by a logout in a parallel request: not resurrected.
+      if (this.loadedFromStore) {
+        debug('merge: session %s is gone from the store; not written', session.id);
+        return;
+      }
+    }
+    const target = (latest && typeof latest === 'object' ? latest : {}) as Record<string, unknown>;
+    const current = session as unknown as Record<string, unknown>;
+    const now = snapshotKeys(session);
+    for (const [key, json] of now) {
+      if (baseline.get(key) !== json) target[key] = current[key];
+    }
+    for (const key of baseline.keys()) {
+      if (!now.has(key)) delete target[key];
+    }
+    target.cookie = session.cookie;
+    await callStore(config.store, 'set', [session.id, target], config.storeTimeout);
+    this.baseline = now;
   }
 
   // --- decisions ---------------------------------------------------------
@@ -345,7 +462,7 @@ class RequestState implements SessionTracker, SecretMatch {
   private shouldSetCookie(session: Session): boolean {
     const { req, config } = this;
     if (typeof req.sessionID !== 'string') return false;
-    if (config.skipCookie && config.skipCookie(req, this.res, this.next)) return false;
+    if (config.skipCookie && config.skipCookie(req, this.res!, this.next)) return false;
     if (this.cookieId !== req.sessionID) return config.saveUninitialized || this.isModified(session);
     return config.rolling
       || (session.cookie.expires != null && this.isModified(session))
@@ -390,7 +507,7 @@ class RequestState implements SessionTracker, SecretMatch {
       const value = signSessionId(req.sessionID!, this.secrets[0]);
       const header = session.cookie.serialize(config.name, value);
       debug('set-cookie %s', header);
-      appendSetCookie(this.res, header);
+      appendSetCookie(this.res!, header);
     } catch (err) {
       setImmediate(this.next, err);
     }
@@ -401,12 +518,12 @@ class RequestState implements SessionTracker, SecretMatch {
     const { req, config } = this;
     const cookie = this.destroyedCookie ?? (config.unsetDestroy ? this.lastCookie : undefined);
     if (!config.clearCookieOnDestroy || !cookie || !this.cookieId) return;
-    if (config.skipCookie && config.skipCookie(req, this.res, this.next)) return;
+    if (config.skipCookie && config.skipCookie(req, this.res!, this.next)) return;
     if (cookie.secure && !isSecureRequest(req, config.proxy)) return;
     try {
       const header = serialize(config.name, '', { ...cookie.data, expires: new Date(0) } as Parameters<typeof serialize>[2]);
       debug('clear-cookie %s', header);
-      appendSetCookie(this.res, header);
+      appendSetCookie(this.res!, header);
     } catch (err) {
       setImmediate(this.next, err);
     }
@@ -435,7 +552,7 @@ class RequestState implements SessionTracker, SecretMatch {
     if (this.shouldSave(session)) {
       return session.save();
     }
-    if (this.storeImplementsTouch && this.cookieId === req.sessionID && this.hasValidId()) {
+    if (this.shared.storeImplementsTouch && this.cookieId === req.sessionID && this.hasValidId()) {
       if (this.touchedRecently) {
         debug('touch skipped (touchAfter)');
         return undefined;
@@ -450,6 +567,18 @@ class RequestState implements SessionTracker, SecretMatch {
     debug('commit failed: %s', err);
     this.next(err);
   }
+}
+
+/** Each top-level data key's JSON (`cookie` aside; undefined values count as absent). */
+function snapshotKeys(session: Session): Map<string, string> {
+  const snapshot = new Map<string, string>();
+  const data = session as unknown as Record<string, unknown>;
+  for (const key of Object.keys(data)) {
+    if (key === 'cookie') continue;
+    const json = JSON.stringify(data[key]);
+    if (json !== undefined) snapshot.set(key, json);
+  }
+  return snapshot;
 }
 
 /** Whether the cookie was last touched (expires − originalMaxAge) less than `window` ms ago. */

@@ -162,6 +162,16 @@ export interface SessionOptions {
    * @default false
    */
   resignOnRotation?: boolean | undefined;
+  /**
+   * How a save treats changes made meanwhile by other requests on the same
+   * session. `'overwrite'` writes this request's whole copy (express-session:
+   * the last request to finish wins, and a parallel request's change is lost).
+   * `'merge'` writes only the top-level keys this request added, changed or
+   * deleted onto the latest stored version, and runs the commits of one session
+   * one at a time inside this process, so parallel requests lose nothing.
+   * @default 'overwrite'
+   */
+  concurrency?: 'overwrite' | 'merge' | undefined;
 }
 
 /** The options after validation and defaulting: read once per middleware, frozen. */
@@ -187,6 +197,7 @@ export interface SessionConfig {
   readonly clearCookieOnDestroy: boolean;
   readonly resendOnExpiryChange: boolean;
   readonly resignOnRotation: boolean;
+  readonly concurrency: 'overwrite' | 'merge';
 }
 
 // RFC 6265 cookie-name (an RFC 7230 token): what `cookie.serialize` accepts.
@@ -248,6 +259,11 @@ export function resolveOptions(
   const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
   const touchAfter = milliseconds(opts, 'touchAfter', 60 * 1000);
 
+  const concurrency = opts.concurrency ?? 'overwrite';
+  if (concurrency !== 'overwrite' && concurrency !== 'merge') {
+    throw new TypeError(`concurrency option must be "overwrite" or "merge", got ${String(concurrency)}`);
+  }
+
   for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
     if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
       throw new TypeError(`${hook} option must be a function`);
@@ -275,6 +291,7 @@ export function resolveOptions(
     clearCookieOnDestroy: Boolean(opts.clearCookieOnDestroy),
     resendOnExpiryChange: Boolean(opts.resendOnExpiryChange),
     resignOnRotation: Boolean(opts.resignOnRotation),
+    concurrency,
   });
 }
 

@@ -24,6 +24,8 @@ export interface SessionRequest {
 export interface SessionTracker {
   /** Called just before `save()` writes a wrapped session (see `trackSession`). */
   saving(session: Session): void;
+  /** Writes the session to the store: a plain `set`, or a merge onto the latest version. */
+  write(session: Session): Promise<void>;
   /** Replaces `req.session` with a new, empty session with a new id (`genid` may be async). */
   generate(): void | Promise<void>;
   /** Called when `destroy()` has removed `req.session`. */
@@ -220,8 +222,9 @@ function storeTimeout(session: Session): number | undefined {
 
 function saveSession(session: Session): Promise<void> {
   const tracking = trackingOf(session);
-  if (tracking?.wrapped) tracking.tracker.saving(session);
-  return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
+  if (!tracking) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
+  if (tracking.wrapped) tracking.tracker.saving(session);
+  return tracking.tracker.write(session);
 }
 
 async function reloadSession(session: Session): Promise<void> {

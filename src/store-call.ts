@@ -12,11 +12,10 @@ export function callStore<T = void>(
   timeout?: number,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    // A Promise settles once: later answers (a second callback, a Promise
+    // besides the callback, an answer after the timeout) are ignored by it.
     const answer = (err?: unknown, value?: T): void => {
-      if (settled) return;
-      settled = true;
       if (timer !== undefined) clearTimeout(timer);
       if (err) reject(err);
       else resolve(value as T);
