@@ -1,5 +1,9 @@
 import { serialize } from 'cookie';
-import { deprecate } from './logging.js';
+import depd = require('depd');
+
+// Created here, depd reports the first caller outside this file (the app's
+// `new Cookie(...)` or `cookie.maxAge = ...` line), as express-session's cookie.js does.
+const deprecate = depd('express-session');
 
 /** The `SameSite` attribute as the `cookie` package accepts it; `true` means `Strict`. */
 export type CookieSameSite = boolean | 'lax' | 'strict' | 'none';
