@@ -262,9 +262,9 @@ function sessionsView(state: State): Record<string, string> {
 }
 
 function replaceAll(state: State, sessions: Record<string, string>): void {
+  // Read first: `sessions` may be this very store's view (`store.sessions = store.sessions`).
+  const replacement = Object.entries(sessions ?? {}).map(([sid, json]) => [sid, parseJsonEntry(json)] as const);
   state.entries.clear();
   state.cursor = undefined;
-  for (const sid of Object.keys(sessions ?? {})) {
-    store(state, sid, parseJsonEntry(sessions[sid]));
-  }
+  for (const [sid, entry] of replacement) store(state, sid, entry);
 }

@@ -317,3 +317,23 @@ describe('random operation sequences', () => {
     );
   });
 });
+
+describe('the sessions view', () => {
+  test('assigning the view to itself keeps every session; assigning an object replaces them', async () => {
+    const store = new session.MemoryStore();
+    await call(store, 'set', 'a', record(1000, { n: 1 }));
+    await call(store, 'set', 'b', record(1000, { n: 2 }));
+    store.sessions = store.sessions;
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['a', 'b']);
+    assert.equal(JSON.parse(store.sessions.b).n, 2);
+
+    store.sessions = { c: JSON.stringify(record(1000, { n: 3 })) };
+    assert.deepEqual(Object.keys(store.sessions), ['c']);
+    const got = await call(store, 'get', 'c');
+    assert.equal((got.args[1] as { n: number }).n, 3);
+
+    store.sessions.d = JSON.stringify(record(1000, { n: 4 }));
+    delete store.sessions.c;
+    assert.deepEqual(Object.keys(store.sessions), ['d']);
+  });
+});
