@@ -8,8 +8,9 @@ import { isSecureRequest, requestPathname } from './request.js';
 import { setRequestContext, type RequestContext } from './request-context.js';
 import { interceptResponse } from './response-hooks.js';
 import { createSession, Session, trackSession, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
-import { readSessionId, type MissingId } from './session-id.js';
-import { signSessionId, type Secret, type SecretMatch } from './signature.js';
+import { readSessionId, type IdVerification, type MissingId } from './session-id.js';
+import { signSessionId, VerifiedValues, type Secret } from './signature.js';
+import { SetCookieSerializer } from './set-cookie.js';
 import { callStore } from './store-call.js';
 
 /** The request once the middleware has run: `session`, `sessionID` and `sessionStore` are set. */
@@ -42,6 +43,9 @@ interface Shared {
   readonly context: RequestContext | undefined;
   /** False between the store's 'disconnect' and 'connect' events. */
   storeReady: boolean;
+  readonly setCookie: SetCookieSerializer;
+  /** Signed values already verified against the fixed secrets. */
+  readonly verified: VerifiedValues | undefined;
 }
 
 const noop = (): void => {};
@@ -61,6 +65,8 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
       ? Object.freeze({ signingSecret: config.secrets[0], storeTimeout: config.storeTimeout })
       : undefined,
     storeReady: true,
+    setCookie: new SetCookieSerializer(config.name),
+    verified: config.secrets ? new VerifiedValues() : undefined,
   };
 
   // express-session's Store#regenerate (which stores built on it inherit)
@@ -201,11 +207,14 @@ function appendSetCookie(res: ServerResponse, header: string): void {
  * Everything the middleware knows about one request, and the decisions made
  * from it: when to save, touch, destroy, and send the cookie.
  */
-class RequestState implements SessionTracker, SecretMatch {
+class RequestState implements SessionTracker, IdVerification {
   /** The id as the client sent it (before any regeneration). */
   cookieId: string | MissingId = undefined;
   /** Which secret verified the client's id (0: the current one). */
   secretIndex = 0;
+  /** The client's `s:` value when verified with the current secret: re-sent as is, not re-signed. */
+  signedValue: string | undefined = undefined;
+  readonly verified: VerifiedValues | undefined;
   private originalId: string | undefined;
   private originalData: string | undefined;
   private savedData: string | undefined;
@@ -242,6 +251,7 @@ class RequestState implements SessionTracker, SecretMatch {
     private readonly secrets: readonly Secret[],
   ) {
     this.config = shared.config;
+    this.verified = shared.verified;
     req.sessionStore = shared.config.store;
     setRequestContext(req, shared.context ?? { signingSecret: secrets[0], storeTimeout: shared.config.storeTimeout });
     this.beforeHeaders = this.beforeHeaders.bind(this);
@@ -472,7 +482,8 @@ class RequestState implements SessionTracker, SecretMatch {
 
   /** Notes whether the app changed the loaded session's expiry (before our touch moves it). */
   private noteExpiryChange(session: Session): void {
-    if (this.expiryChanged !== undefined || session !== this.loadedSession) return;
+    // By id, not identity: reload() replaces the loaded session object.
+    if (this.expiryChanged !== undefined || session.id !== this.loadedSession?.id) return;
     this.expiryChanged = session.cookie.expires?.valueOf() !== this.loadedExpires
       || session.cookie.originalMaxAge !== this.loadedOriginalMaxAge;
   }
@@ -504,8 +515,10 @@ class RequestState implements SessionTracker, SecretMatch {
     }
     this.touchOnce(session);
     try {
-      const value = signSessionId(req.sessionID!, this.secrets[0]);
-      const header = session.cookie.serialize(config.name, value);
+      const value = this.signedValue !== undefined && req.sessionID === this.cookieId
+        ? this.signedValue
+        : signSessionId(req.sessionID!, this.secrets[0]);
+      const header = this.shared.setCookie.serialize(value, session.cookie.data);
       debug('set-cookie %s', header);
       appendSetCookie(this.res!, header);
     } catch (err) {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import uid = require('uid-safe');
 import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
+import { generateSessionId } from './session-id-generator.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
 
@@ -54,7 +54,7 @@ export interface SessionOptions {
   cookie?: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions) | undefined;
   /**
    * Makes a new session ID. Must return a unique, unguessable string.
-   * @default 24 random bytes as base64url (uid-safe)
+   * @default 24 random bytes from the CSPRNG as base64url (32 characters)
    */
   genid?: ((req: SessionIncomingMessage) => string | Promise<string>) | undefined;
   /**
@@ -346,6 +346,3 @@ function isRequest(value: object): boolean {
   return typeof candidate.method === 'string' && typeof candidate.headers === 'object' && 'socket' in candidate;
 }
 
-function generateSessionId(): string {
-  return uid.sync(24);
-}

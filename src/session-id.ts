@@ -1,7 +1,15 @@
 import { parse } from 'cookie';
 import { debug, deprecate } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
-import { verifySignedValue, type Secret, type SecretMatch } from './signature.js';
+import { verifySignedValue, type Secret, type SecretMatch, type VerifiedValues } from './signature.js';
+
+/** What reading the id reports besides the id, and the cache it may use. */
+export interface IdVerification extends SecretMatch {
+  /** The `s:` value the id came from, when it was verified with the current secret (it can be sent back as is). */
+  signedValue: string | undefined;
+  /** Values verified before, when the secrets are fixed (not `req.secret`). */
+  readonly verified: VerifiedValues | undefined;
+}
 
 /** No id found (`undefined`), or cookie-parser's `false` for a bad signature, as express-session passes it on. */
 export type MissingId = undefined | false;
@@ -15,7 +23,7 @@ export function readSessionId(
   req: SessionIncomingMessage,
   config: SessionConfig,
   secrets: readonly Secret[],
-  match?: SecretMatch,
+  match?: IdVerification,
 ): string | MissingId | Promise<string | MissingId> {
   const { name, allowUnsigned } = config;
   let id: string | MissingId;
@@ -54,7 +62,7 @@ export function readSessionId(
 }
 
 /** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */
-function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean, match?: SecretMatch): string | undefined {
+function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
   if (typeof token !== 'string' || !token) return undefined;
   return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned, match);
 }
@@ -79,12 +87,22 @@ export function decodeIfEncoded(value: string): string {
 }
 
 /** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */
-function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: SecretMatch): string | undefined {
+function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
   if (raw.startsWith('s:')) {
+    const known = match?.verified?.get(raw);
+    if (known !== undefined) {
+      match!.secretIndex = 0;
+      match!.signedValue = raw;
+      return known;
+    }
     const id = verifySignedValue(raw.slice(2), secrets, match);
     if (id === false) {
       debug('cookie signature invalid');
       return undefined;
+    }
+    if (match && match.secretIndex === 0) {
+      match.signedValue = raw;
+      match.verified?.add(raw, id);
     }
     return id;
   }

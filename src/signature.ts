@@ -14,6 +14,27 @@ export interface SecretMatch {
 }
 
 /**
+ * Values already verified against the current (first) secret, and their ids:
+ * a returning visitor's cookie costs a map lookup instead of an HMAC. Only a
+ * value that passed the full check gets in, secrets never change for one
+ * middleware, and the size is bounded (oldest out first).
+ */
+export class VerifiedValues {
+  private readonly ids = new Map<string, string>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(value: string): string | undefined {
+    return this.ids.get(value);
+  }
+
+  add(value: string, id: string): void {
+    if (this.ids.size >= this.max) this.ids.delete(this.ids.keys().next().value as string);
+    this.ids.set(value, id);
+  }
+}
+
+/**
  * Verifies `value` (`<id>.<hmac>`, without the `s:` prefix) against each secret in
  * turn, in constant time per secret. Returns the id or `false`, and notes in
  * `match` which secret it was.
