@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import express from 'express';
+import request from 'supertest';
+import session = require('../src/index.js');
+import { generateSessionId } from '../src/session-id-generator.js';
+import { VerifiedValues } from '../src/signature.js';
+import signature = require('cookie-signature');
+
+test('default ids: 32 characters of base64url (24 random bytes), all distinct across pool refills', () => {
+  const ids = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const id = generateSessionId();
+    assert.match(id, /^[A-Za-z0-9_-]{32}$/);
+    assert.equal(Buffer.from(id, 'base64url').length, 24);
+    ids.add(id);
+  }
+  assert.equal(ids.size, 1000);
+});
+
+test('VerifiedValues is bounded: the oldest value goes first', () => {
+  const cache = new VerifiedValues(3);
+  for (const n of [1, 2, 3, 4]) cache.add(`v${n}`, `id${n}`);
+  assert.equal(cache.get('v1'), undefined);
+  assert.equal(cache.get('v4'), 'id4');
+  assert.equal(cache.get('v2'), 'id2');
+});
+
+test('a cached, valid cookie does not make a tampered one valid, and the re-sent cookie is byte-identical', async () => {
+  const gets: string[] = [];
+  const store = new session.MemoryStore();
+  const get = store.get.bind(store);
+  store.get = (sid, cb) => {
+    gets.push(sid);
+    get(sid, cb);
+  };
+  const app = express();
+  app.use(session({ secret: 'k', resave: false, saveUninitialized: false, rolling: true, store, cookie: { maxAge: 60_000 } }));
+  app.get('/', (req, res) => {
+    req.session.views = (req.session.views ?? 0) + 1;
+    res.send(String(req.session.views));
+  });
+  const first = await request(app).get('/').expect(200, '1');
+  const cookie = (first.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+  const value = decodeURIComponent(cookie.slice('connect.sid='.length));
+  assert.ok(signature.unsign(value.slice(2), 'k'));
+
+  // Returning twice: the second time the value is known, and rolling re-sends it unchanged.
+  await request(app).get('/').set('Cookie', cookie).expect(200, '2');
+  const third = await request(app).get('/').set('Cookie', cookie).expect(200, '3');
+  assert.equal((third.headers['set-cookie'] as unknown as string[])[0].split(';')[0], cookie);
+
+  // Same id, one signature character changed: rejected, never looked up.
+  const sid = value.slice(2, value.lastIndexOf('.'));
+  const last = cookie.at(-1) === 'A' ? 'B' : 'A';
+  const tampered = `${cookie.slice(0, -1)}${last}`;
+  gets.length = 0;
+  await request(app).get('/').set('Cookie', tampered).expect(200, '1');
+  assert.deepEqual(gets, [], 'a tampered value is not looked up in the store');
+  assert.ok(sid.length > 0);
+});
