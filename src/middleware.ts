@@ -173,8 +173,9 @@ function attachNewSession(req: SessionedRequest, config: SessionConfig, id: stri
  * timeout that later touches reset to.
  */
 function limitToLifetime(cookie: Cookie, maxLifetime: number): void {
-  if (cookie.createdAt === undefined) cookie.createdAt = Date.now();
-  const end = cookie.createdAt + maxLifetime;
+  const now = Date.now();
+  if (!hasCreationTime(cookie, now)) cookie.createdAt = now;
+  const end = cookie.createdAt! + maxLifetime;
   const expires = cookie.expires;
   if (!(expires instanceof Date) || expires.valueOf() > end) cookie._expires = new Date(end);
 }
@@ -183,7 +184,18 @@ function limitToLifetime(cookie: Cookie, maxLifetime: number): void {
 function hasExpired(cookie: Cookie, maxLifetime: number | undefined, now: number): boolean {
   const expires = cookie.expires;
   if (expires instanceof Date && expires.valueOf() <= now) return true;
-  return maxLifetime !== undefined && cookie.createdAt !== undefined && cookie.createdAt + maxLifetime <= now;
+  return maxLifetime !== undefined && hasCreationTime(cookie, now) && cookie.createdAt! + maxLifetime <= now;
+}
+
+/**
+ * Whether `cookie.createdAt` is a usable creation time: a number, not in the
+ * future. Anything else (from an older version, or a store's garbage) counts
+ * as missing, and the lifetime starts now: a string or a far-future number
+ * must never switch the absolute timeout off.
+ */
+function hasCreationTime(cookie: Cookie, now: number): boolean {
+  const createdAt = cookie.createdAt;
+  return typeof createdAt === 'number' && Number.isFinite(createdAt) && createdAt <= now;
 }
 
 /** The session data as the change detection sees it: everything but the top-level cookie. */
@@ -226,7 +238,8 @@ class RequestState implements SessionTracker, IdVerification {
   private expiryChanged: boolean | undefined;
   /** With `touchAfter`: the loaded session was touched recently enough to skip store.touch. */
   private touchedRecently = false;
-  /** With `concurrency: 'merge'`: each top-level key's JSON as last loaded or written. */
+  /** With `concurrency: 'merge'`: the session whose commits merge, and each top-level key's JSON as last read or written. */
+  private mergeSession: Session | undefined;
   private baseline: Map<string, string> | undefined;
   /** The session came from the store (a merge onto a vanished one would resurrect it). */
   private loadedFromStore = false;
@@ -373,7 +386,10 @@ class RequestState implements SessionTracker, IdVerification {
     if (wrapped) {
       this.originalId = this.req.sessionID;
       this.originalData = serializeData(session);
-      if (this.config.concurrency === 'merge') this.baseline = snapshotKeys(session);
+      if (this.config.concurrency === 'merge') {
+        this.mergeSession = session;
+        this.baseline = snapshotKeys(session);
+      }
     }
     this.lastCookie = session.cookie;
     trackSession(session, this, wrapped);
@@ -402,9 +418,18 @@ class RequestState implements SessionTracker, IdVerification {
     this.destroyedCookie = session.cookie;
   }
 
+  reloaded(previous: Session, fresh: Session, wrapped: boolean): void {
+    trackSession(fresh, this, wrapped);
+    // The reloaded data is the latest stored version: later merges start from it.
+    if (previous === this.mergeSession) {
+      this.mergeSession = fresh;
+      this.baseline = snapshotKeys(fresh);
+    }
+  }
+
   write(session: Session): Promise<void> {
     const { config } = this;
-    if (config.concurrency === 'merge' && this.baseline !== undefined && session === this.loadedSession) {
+    if (config.concurrency === 'merge' && this.baseline !== undefined && session === this.mergeSession) {
       return this.shared.commits.run(session.id, () => this.mergeInto(session));
     }
     return callStore(config.store, 'set', [session.id, session], config.storeTimeout);

@@ -30,6 +30,8 @@ export interface SessionTracker {
   generate(): void | Promise<void>;
   /** Called when `destroy()` has removed `req.session`. */
   destroyed(session: Session): void;
+  /** Called when `reload()` has replaced `req.session` with `fresh` (read from the store just now). */
+  reloaded(previous: Session, fresh: Session, wrapped: boolean): void;
 }
 
 /** Options of `req.session.regenerate(options)`. */
@@ -235,7 +237,7 @@ async function reloadSession(session: Session): Promise<void> {
   }
   const fresh = createSession(req, data);
   const tracking = trackingOf(session);
-  if (tracking) trackSession(fresh, tracking.tracker, tracking.wrapped);
+  if (tracking) tracking.tracker.reloaded(session, fresh, tracking.wrapped);
 }
 
 function destroySession(session: Session): Promise<void> {
