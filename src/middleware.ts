@@ -253,6 +253,8 @@ class RequestState implements SessionTracker, IdVerification {
    */
   private endSession: Session | undefined;
   private endData: string | undefined;
+  /** The commit failed: the error response must not hand out a cookie for what was not saved. */
+  private commitFailed = false;
 
   readonly config: SessionConfig;
 
@@ -527,6 +529,7 @@ class RequestState implements SessionTracker, IdVerification {
   beforeHeaders(): void {
     const { req, config } = this;
     const session = req.session;
+    if (this.commitFailed) return;
     if (!session) {
       debug('no session');
       this.clearCookieIfDestroyed();
@@ -603,6 +606,7 @@ class RequestState implements SessionTracker, IdVerification {
 
   onCommitError(err: unknown): void {
     debug('commit failed: %s', err);
+    this.commitFailed = true;
     this.next(err);
   }
 }

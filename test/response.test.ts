@@ -343,6 +343,8 @@ describe('a store failure at end', () => {
     assert.equal(res.headers.location, undefined);
     assert.equal(res.headers['content-type'], undefined);
     assert.equal(res.headers['content-length'], '6');
+    // The session was never saved: the error response hands out no cookie for it.
+    assert.equal(res.headers['set-cookie'], undefined);
   });
 
   test('headers already flushed (res.write first): the client gets the original response, then next(err)', async () => {
