@@ -11,6 +11,7 @@ import request from 'supertest';
 import signature = require('cookie-signature');
 import session = require('../src/index.js');
 import { oracle } from './helpers/oracle.js';
+import { data, setCookies, sessionCookie } from './helpers/responses.js';
 
 const SECRET = 'keyboard cat';
 const MINUTE = 60 * 1000;
@@ -22,21 +23,6 @@ const CLEARED = 'connect.sid=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Ht
 type Data = Record<string, unknown>;
 type Handler = (req: Request, res: Response, next: NextFunction) => void;
 type Route = (req: Request, res: Response, next: NextFunction) => void | Promise<void>;
-
-function data(req: Request): Data {
-  return req.session as unknown as Data;
-}
-
-/** Every Set-Cookie header of a response (none → []). */
-function setCookies(res: request.Response): string[] {
-  const header = res.headers['set-cookie'] as unknown;
-  if (header == null) return [];
-  return Array.isArray(header) ? header.map(String) : [String(header)];
-}
-
-function sessionCookie(res: request.Response): string | undefined {
-  return setCookies(res).find((line) => line.startsWith('connect.sid='));
-}
 
 /** `connect.sid=<value>` for a Cookie request header, from a response's Set-Cookie. */
 function cookieHeader(res: request.Response): string {

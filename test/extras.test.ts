@@ -13,6 +13,7 @@ import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
 import signature = require('cookie-signature');
 import session = require('../src/index.js');
+import { data, setCookies } from './helpers/responses.js';
 
 const oracle = require('express-session') as (options: Record<string, unknown>) => express.RequestHandler;
 
@@ -20,17 +21,6 @@ const SECRET = 'keyboard cat';
 
 type Options = session.SessionOptions;
 type Data = Record<string, unknown>;
-
-function data(req: Request): Data {
-  return req.session as unknown as Data;
-}
-
-/** Every Set-Cookie header of a response (none → []). */
-function setCookies(res: request.Response): string[] {
-  const header = res.headers['set-cookie'] as unknown;
-  if (header == null) return [];
-  return Array.isArray(header) ? header.map(String) : [String(header)];
-}
 
 /** The raw (still URL-encoded) value of the `name` cookie in the response's Set-Cookie, if any. */
 function cookieValue(res: request.Response, name = 'connect.sid'): string | undefined {

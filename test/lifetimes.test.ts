@@ -18,6 +18,7 @@ import request from 'supertest';
 import signature = require('cookie-signature');
 import session = require('../src/index.js');
 import { oracle } from './helpers/oracle.js';
+import { data, sessionCookie } from './helpers/responses.js';
 
 const SECRET = 'keyboard cat';
 const MINUTE = 60 * 1000;
@@ -34,22 +35,6 @@ beforeEach(() => {
 afterEach(() => {
   clock.uninstall();
 });
-
-function data(req: Request): Data {
-  return req.session as unknown as Data;
-}
-
-/** Every Set-Cookie header of a response (none → []). */
-function setCookies(res: request.Response): string[] {
-  const header = res.headers['set-cookie'] as unknown;
-  if (header == null) return [];
-  return Array.isArray(header) ? header.map(String) : [String(header)];
-}
-
-/** The session cookie line of a response, if any. */
-function sessionCookie(res: request.Response): string | undefined {
-  return setCookies(res).find((line) => line.startsWith('connect.sid='));
-}
 
 /** The `Expires` attribute of the session cookie, as a Date (undefined: none). */
 function cookieExpires(res: request.Response): Date | undefined {
