@@ -25,6 +25,7 @@ app.get('/returning', (req, res) => {
   res.send('ok');
 });
 
+process.on('SIGINT', () => process.exit(0));
 const server = app.listen(0, '127.0.0.1', () => {
   process.send({ port: server.address().port });
 });

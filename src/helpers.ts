@@ -1,6 +1,5 @@
 import type { SessionIncomingMessage } from './options.js';
-import { requestContext } from './request-context.js';
-import type { Session } from './session.js';
+import { signingSecretOf, type Session } from './session.js';
 import { decodeIfEncoded } from './session-id.js';
 import { signSessionId, verifySignedValue, type Secret } from './signature.js';
 
@@ -23,7 +22,7 @@ export function getCookieValue(req: SessionIncomingMessage, _name?: string, secr
   if (!request || !request.session || typeof request.sessionID !== 'string') {
     throw new TypeError('getCookieValue(req) needs a request with a session: call it after the session middleware has run');
   }
-  const signingSecret = (Array.isArray(secret) ? secret[0] : secret) ?? requestContext(request)?.signingSecret ?? request.secret;
+  const signingSecret = (Array.isArray(secret) ? secret[0] : secret) ?? signingSecretOf(request.session) ?? request.secret;
   if (!signingSecret) {
     throw new TypeError('getCookieValue(req) has no secret: pass one, or set the secret option of session()');
   }

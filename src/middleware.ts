@@ -5,7 +5,6 @@ import { Cookie, type CookieOptions } from './cookie.js';
 import { debug } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
 import { isSecureRequest, requestPathname } from './request.js';
-import { setRequestContext, type RequestContext } from './request-context.js';
 import { interceptResponse } from './response-hooks.js';
 import { createSession, Session, trackSession, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import { readSessionId, type IdVerification, type MissingId } from './session-id.js';
@@ -39,8 +38,6 @@ interface Shared {
   readonly storeImplementsTouch: boolean;
   /** Serialises the commits of each session (`concurrency: 'merge'`). */
   readonly commits: CommitQueue;
-  /** The request context when the secret is fixed (not taken from `req.secret`). */
-  readonly context: RequestContext | undefined;
   /** False between the store's 'disconnect' and 'connect' events. */
   storeReady: boolean;
   readonly setCookie: SetCookieSerializer;
@@ -61,9 +58,6 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
     config,
     storeImplementsTouch: typeof store.touch === 'function',
     commits: new CommitQueue(),
-    context: config.secrets
-      ? Object.freeze({ signingSecret: config.secrets[0], storeTimeout: config.storeTimeout })
-      : undefined,
     storeReady: true,
     setCookie: new SetCookieSerializer(config.name),
     verified: config.secrets ? new VerifiedValues() : undefined,
@@ -268,9 +262,15 @@ class RequestState implements SessionTracker, IdVerification {
     this.config = shared.config;
     this.verified = shared.verified;
     req.sessionStore = shared.config.store;
-    setRequestContext(req, shared.context ?? { signingSecret: secrets[0], storeTimeout: shared.config.storeTimeout });
     this.beforeHeaders = this.beforeHeaders.bind(this);
-    this.onCommitError = this.onCommitError.bind(this);
+  }
+
+  get storeTimeout(): number | undefined {
+    return this.config.storeTimeout;
+  }
+
+  get signingSecret(): Secret {
+    return this.secrets[0];
   }
 
   // --- read id, load, attach ---------------------------------------------

@@ -64,7 +64,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
           hooks.onCommitError(err);
         } else {
           originalEnd.apply(res, args);
-          setImmediate(hooks.onCommitError, err);
+          setImmediate(() => hooks.onCommitError(err));
         }
       },
     );

@@ -30,7 +30,9 @@ export function readSessionId(
 
   const header = req.headers.cookie as string | string[] | undefined;
   if (header) {
-    const raw = parse(Array.isArray(header) ? header.join('; ') : header, { decode: decodeCookieValue })[name];
+    // Only our cookie is decoded: a header often carries many others.
+    const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
+    const raw = encoded === undefined ? undefined : decodeCookieValue(encoded);
     if (raw) id = verifyValue(raw, secrets, allowUnsigned, match);
   }
 
@@ -59,6 +61,10 @@ export function readSessionId(
   }
 
   return id;
+}
+
+function keepEncoded(value: string): string {
+  return value;
 }
 
 /** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */

@@ -1,6 +1,5 @@
 import { Cookie, type CookieData } from './cookie.js';
 import { settle, type Callback } from './callback.js';
-import { requestContext } from './request-context.js';
 import { callStore } from './store-call.js';
 import type { SessionStore } from './store.js';
 
@@ -22,6 +21,10 @@ export interface SessionRequest {
  * `Store#load` have none.
  */
 export interface SessionTracker {
+  /** The `storeTimeout` option of the middleware, for the store calls of the session methods. */
+  readonly storeTimeout: number | undefined;
+  /** The secret that signs this request's cookie (for `getCookieValue`). */
+  readonly signingSecret: import('./signature.js').Secret;
   /** Called just before `save()` writes a wrapped session (see `trackSession`). */
   saving(session: Session): void;
   /** Writes the session to the store: a plain `set`, or a merge onto the latest version. */
@@ -219,7 +222,12 @@ function describe(value: unknown): string {
 }
 
 function storeTimeout(session: Session): number | undefined {
-  return requestContext(session.req)?.storeTimeout;
+  return trackingOf(session)?.tracker.storeTimeout;
+}
+
+/** The secret the middleware that served `session`'s request signs with, if a middleware did. */
+export function signingSecretOf(session: Session | undefined): import('./signature.js').Secret | undefined {
+  return session ? trackingOf(session)?.tracker.signingSecret : undefined;
 }
 
 function saveSession(session: Session): Promise<void> {
