@@ -151,7 +151,9 @@ MemoryStore.prototype.touch = function touch(this: Internal, sid, session, callb
   if (entry) {
     // Only the cookie: the stored data may be newer than this request's copy.
     const cookie = session.cookie;
-    store(state, sid, { json: entry.json, touchedCookie: JSON.stringify(cookie), expires: expiryOf(cookie) });
+    entry.touchedCookie = JSON.stringify(cookie);
+    entry.expires = expiryOf(cookie);
+    store(state, sid, entry);
   }
   if (callback) defer(callback);
 };

@@ -192,11 +192,20 @@ function hasCreationTime(cookie: Cookie, now: number): boolean {
   return typeof createdAt === 'number' && Number.isFinite(createdAt) && createdAt <= now;
 }
 
-/** The session data as the change detection sees it: everything but the top-level cookie. */
+/**
+ * The session data as the change detection sees it: everything but the
+ * top-level cookie. JSON.stringify leaves out a key whose value is undefined,
+ * so blanking `cookie` for the call gives that without copying the session.
+ */
 function serializeData(session: Session): string {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { cookie, ...data } = session as unknown as Record<string, unknown>;
-  return JSON.stringify(data);
+  const target = session as unknown as { cookie: unknown };
+  const cookie = target.cookie;
+  target.cookie = undefined;
+  try {
+    return JSON.stringify(session);
+  } finally {
+    target.cookie = cookie;
+  }
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -10,6 +10,9 @@ import type { CookieData } from './cookie.js';
  */
 export class SetCookieSerializer {
   private readonly shapes = new Map<string, readonly [string, string]>();
+  /** The attributes of the last call and their shape: most responses repeat them. */
+  private last: CookieData | undefined;
+  private lastShape: readonly [string, string] | undefined;
 
   constructor(private readonly name: string) {}
 
@@ -28,6 +31,15 @@ export class SetCookieSerializer {
 
   /** The attributes before and after `Expires`, as the library formats them. */
   private shape(data: CookieData): readonly [string, string] {
+    const last = this.last;
+    if (last !== undefined && sameAttributes(last, data)) return this.lastShape!;
+    const shape = this.lookup(data);
+    this.last = data;
+    this.lastShape = shape;
+    return shape;
+  }
+
+  private lookup(data: CookieData): readonly [string, string] {
     const key = `${data.domain}\u0000${data.path}\u0000${data.httpOnly}\u0000${data.secure}\u0000${data.partitioned}\u0000${data.priority}\u0000${data.sameSite}`;
     let shape = this.shapes.get(key);
     if (shape === undefined) {
@@ -39,6 +51,11 @@ export class SetCookieSerializer {
     }
     return shape;
   }
+}
+
+function sameAttributes(a: CookieData, b: CookieData): boolean {
+  return a.path === b.path && a.domain === b.domain && a.httpOnly === b.httpOnly && a.secure === b.secure
+    && a.sameSite === b.sameSite && a.priority === b.priority && a.partitioned === b.partitioned;
 }
 
 const SENTINEL = new Date(0);
