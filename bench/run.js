@@ -13,7 +13,7 @@ const root = path.join(__dirname, '..');
 function inProcess() {
   // A child with a young generation big enough that a sample rarely sees a GC,
   // so heap growth over a sample is what it allocated.
-  const args = ['--expose-gc', '--max-semi-space-size=64', path.join(__dirname, 'run-in-process.js')];
+  const args = ['--expose-gc', '--max-semi-space-size=256', path.join(__dirname, 'run-in-process.js')];
   if (quick) args.push('--quick');
   try {
     return { markdown: execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }), pass: true };
