@@ -1,0 +1,44 @@
+import { Cookie, type CookieOptions } from './cookie.js';
+import { limitToLifetime } from './lifetime.js';
+import type { SessionConfig, SessionIncomingMessage } from './options.js';
+import { isSecureRequest } from './request.js';
+import { Session, type SessionRequest } from './session.js';
+
+/**
+ * A new session (new id, new cookie) on `req`, as `store.generate(req)` makes
+ * it. `genid` may answer with a Promise, and then so does this.
+ */
+export function generateSession(req: SessionIncomingMessage, config: SessionConfig): void | Promise<void> {
+  const id = config.genid(req);
+  if (isThenable(id)) {
+    return Promise.resolve(id).then((value) => attachNewSession(req, config, value));
+  }
+  attachNewSession(req, config, id);
+}
+
+function attachNewSession(req: SessionIncomingMessage & { session?: Session }, config: SessionConfig, id: string): void {
+  req.sessionID = id;
+  const session = new Session(req as unknown as SessionRequest);
+  req.session = session;
+
+  const cookieOptions: CookieOptions = typeof config.cookie === 'function' ? config.cookie(req) : config.cookie;
+  session.cookie = new Cookie(cookieOptions);
+
+  // 'auto' is resolved from the options this session was made with, including
+  // those a `cookie` function returned (express-session 1.19.0 looked at the
+  // function object itself, so they stayed 'auto').
+  if (cookieOptions.secure === 'auto' || cookieOptions.sameSite === 'auto') {
+    const secure = isSecureRequest(req, config.proxy);
+    if (cookieOptions.secure === 'auto') session.cookie.secure = secure;
+    if (cookieOptions.sameSite === 'auto') session.cookie.sameSite = secure ? 'none' : 'lax';
+  }
+
+  if (config.maxLifetime !== undefined) {
+    session.cookie.createdAt = Date.now();
+    limitToLifetime(session.cookie, config.maxLifetime);
+  }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value != null && typeof (value as PromiseLike<T>).then === 'function';
+}
