@@ -18,6 +18,8 @@ import express from 'express';
 import request from 'supertest';
 import session = require('../src/index.js');
 import { oracle } from './helpers/oracle.js';
+import { barrier, delay, until } from './helpers/async.js';
+import { data } from './helpers/responses.js';
 
 type Callback = (err?: unknown, value?: unknown) => void;
 interface StoreLike {
@@ -32,38 +34,10 @@ const theirs = oracle as unknown as Factory;
 const N = 25;
 const SECRET = 'concurrency secret';
 
-/** The session as a plain bag of data. */
-function data(req: express.Request): Record<string, unknown> {
-  return req.session as unknown as Record<string, unknown>;
-}
-
 function storeGet(store: StoreLike, sid: string): Promise<Record<string, unknown> | undefined> {
   return new Promise((resolve, reject) => {
     store.get(sid, (err, value) => (err ? reject(err) : resolve((value ?? undefined) as Record<string, unknown> | undefined)));
   });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves `wait()` for everyone once `count` callers have arrived. */
-function barrier(count: number): { arrive(): Promise<void>; readonly arrived: number } {
-  let arrived = 0;
-  let open!: () => void;
-  const all = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return {
-    arrive() {
-      arrived += 1;
-      if (arrived === count) open();
-      return all;
-    },
-    get arrived() {
-      return arrived;
-    },
-  };
 }
 
 /** A promise with its resolve function, for handlers the test releases. */
@@ -73,12 +47,6 @@ function gate(): { promise: Promise<void>; open(): void } {
     open = resolve;
   });
   return { promise, open };
-}
-
-/** Resolves once `check()` holds, polling on the event loop (not a timing assertion). */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 10000 && !check(); i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(check(), 'condition never became true');
 }
 
 interface Served {

@@ -14,6 +14,8 @@ import request from 'supertest';
 import { createClient } from 'redis';
 import session = require('../../src/index.js');
 import { isSkip, startRedis, type RedisServer, type Skip } from './servers.js';
+import { barrier, delay, until } from '../helpers/async.js';
+import { data } from '../helpers/responses.js';
 
 type RedisStoreModule = { RedisStore: new (options: { client: unknown; prefix?: string }) => session.SessionStore };
 type RedisClient = ReturnType<typeof createClient>;
@@ -44,38 +46,6 @@ function redisOrSkip(t: TestContext): RedisClient | undefined {
     return undefined;
   }
   return client;
-}
-
-function data(req: express.Request): Record<string, unknown> {
-  return req.session as unknown as Record<string, unknown>;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Resolves every arrival's promise once `count` have arrived. */
-function barrier(count: number): { arrive(): Promise<void>; readonly arrived: number } {
-  let arrived = 0;
-  let open!: () => void;
-  const all = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return {
-    arrive() {
-      arrived += 1;
-      if (arrived === count) open();
-      return all;
-    },
-    get arrived() {
-      return arrived;
-    },
-  };
-}
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100000 && !check(); i++) await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(check(), 'condition never became true');
 }
 
 interface Served {
