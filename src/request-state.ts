@@ -375,6 +375,18 @@ export class RequestState implements SessionTracker, IdVerification {
 
   /** Just before the headers go out: send the cookie if the rules say so. */
   beforeHeaders(): void {
+    // Runs inside writeHead: anything thrown here (a serialization error, a
+    // throwing skipCookie) must not escape into the app's end() call, or into
+    // a held response's Promise. The response goes out without the cookie and
+    // the error reaches next(err) after it, as express-session does for cookie errors.
+    try {
+      this.setCookieIfDue();
+    } catch (err) {
+      setImmediate(this.next, err);
+    }
+  }
+
+  private setCookieIfDue(): void {
     const { req, config } = this;
     const session = req.session;
     if (this.commitFailed) return;
@@ -390,16 +402,12 @@ export class RequestState implements SessionTracker, IdVerification {
       return;
     }
     this.touchOnce(session);
-    try {
-      const value = this.signedValue !== undefined && req.sessionID === this.cookieId
-        ? this.signedValue
-        : signSessionId(req.sessionID!, this.secrets[0]);
-      const header = this.shared.setCookie.serialize(value, session.cookie.data);
-      debug('set-cookie %s', header);
-      appendSetCookie(this.res!, header);
-    } catch (err) {
-      setImmediate(this.next, err);
-    }
+    const value = this.signedValue !== undefined && req.sessionID === this.cookieId
+      ? this.signedValue
+      : signSessionId(req.sessionID!, this.secrets[0]);
+    const header = this.shared.setCookie.serialize(value, session.cookie.data);
+    debug('set-cookie %s', header);
+    appendSetCookie(this.res!, header);
   }
 
   /** With `clearCookieOnDestroy`: a `Set-Cookie` that expires the destroyed session's cookie now. */
@@ -409,13 +417,9 @@ export class RequestState implements SessionTracker, IdVerification {
     if (!config.clearCookieOnDestroy || !cookie || !this.cookieId) return;
     if (config.skipCookie && config.skipCookie(req, this.res!, this.next)) return;
     if (cookie.secure && !isSecureRequest(req, config.proxy)) return;
-    try {
-      const header = serialize(config.name, '', { ...cookie.data, expires: new Date(0) } as Parameters<typeof serialize>[2]);
-      debug('clear-cookie %s', header);
-      appendSetCookie(this.res!, header);
-    } catch (err) {
-      setImmediate(this.next, err);
-    }
+    const header = serialize(config.name, '', { ...cookie.data, expires: new Date(0) } as Parameters<typeof serialize>[2]);
+    debug('clear-cookie %s', header);
+    appendSetCookie(this.res!, header);
   }
 
   /** When the app ends the response: destroy, save or touch in the store. */

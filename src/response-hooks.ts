@@ -54,22 +54,35 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     // become an error response, and a redirect never outruns its save.
     const held = !res.headersSent;
     pending.then(
-      () => {
-        originalEnd.apply(res, args);
-      },
+      () => endNow(originalEnd, res, args, hooks),
       (err: unknown) => {
         if (held && !res.headersSent) {
           res.end = originalEnd;
           dropBodyHeaders(res);
           hooks.onCommitError(err);
         } else {
-          originalEnd.apply(res, args);
+          endNow(originalEnd, res, args, hooks);
           setImmediate(() => hooks.onCommitError(err));
         }
       },
     );
     return this;
   };
+}
+
+/**
+ * Ends a held response. In the app's own end() call an exception (say, an
+ * invalid chunk) would reach the app; here it would be an unhandled rejection,
+ * so it goes to the error handler instead.
+ */
+function endNow(originalEnd: NonNullable<ResponseLike['end']>, res: ResponseLike, args: unknown[], hooks: ResponseHooks): void {
+  try {
+    originalEnd.apply(res, args);
+  } catch (err) {
+    // Nothing was sent: the error handler gets a working end() to answer with.
+    res.end = originalEnd;
+    hooks.onCommitError(err);
+  }
 }
 
 function dropBodyHeaders(res: ResponseLike): void {
