@@ -46,7 +46,15 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     if (ended) return false;
     ended = true;
 
-    const pending = hooks.beforeEnd();
+    let pending: Promise<void> | undefined;
+    try {
+      pending = hooks.beforeEnd();
+    } catch (err) {
+      // E.g. a session that cannot be serialized: the app's end() throws, and
+      // its error handler gets a working end() to answer with.
+      res.end = originalEnd;
+      throw err;
+    }
     if (!pending) return originalEnd.apply(this, args);
 
     // Nothing has reached the client yet: hold the whole response (headers

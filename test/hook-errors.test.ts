@@ -69,3 +69,23 @@ test('an invalid chunk given to end() on a held response reaches the error handl
   assert.deepEqual(escaped, []);
   assert.equal(errors.length, 1);
 });
+
+test('a session that cannot be serialized: the error handler answers (no hanging request)', async () => {
+  const { app: server, errors } = app({}, (req, res, next) => {
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    data(req).loop = loop;
+    try {
+      res.send('ok');
+    } catch (err) {
+      next(err);
+    }
+  });
+  const escaped = await withoutEscapes(async () => {
+    const res = await request(server).get('/').timeout(5000);
+    assert.equal(res.status, 500);
+    assert.match(res.text, /^handled: Converting circular structure to JSON/);
+  });
+  assert.deepEqual(escaped, []);
+  assert.match(errors[0] ?? '', /circular/);
+});
