@@ -6,8 +6,6 @@ const http = require('node:http');
 const { Duplex } = require('node:stream');
 const { PerformanceObserver } = require('node:perf_hooks');
 
-const SECRET = 'benchmark secret';
-
 /** A socket that accepts and discards everything written to it. */
 function sinkSocket() {
   const socket = new Duplex({ read() {}, write(_chunk, _enc, cb) { cb(); } });
@@ -35,26 +33,38 @@ function runRequest(handler, cookieHeader, socket = sinkSocket()) {
   });
 }
 
-/** Builds the app function of one scenario for one implementation (`session` may be null: no session). */
-function buildHandler(session, scenario) {
-  const mw = session ? session(scenario.options(session)) : null;
-  const store = mw ? scenario.store : null;
-  const handle = (req, res) => {
-    scenario.handle(req);
+/**
+ * One scenario for one implementation (`session` null: no session at all): its
+ * request handler, the Cookie header a returning visitor sends, and the store.
+ */
+async function prepareScenario(session, scenario) {
+  if (!session) {
+    return { handler: (_req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); }, cookie: undefined, store: undefined };
+  }
+  const store = new session.MemoryStore();
+  const mw = session({ ...scenario.options(), store });
+  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
+    if (err) return fail(err);
+    try {
+      handle(req);
+    } catch (e) {
+      return fail(e);
+    }
     res.setHeader('Content-Type', 'text/plain');
     res.end('ok');
-  };
-  const handler = (req, res, fail) => {
-    if (!mw) return handle(req, res);
-    mw(req, res, (err) => {
-      if (err) return fail(err);
-      handle(req, res);
-    });
-  };
-  return { handler, store };
+  });
+  let cookie;
+  if (scenario.seed) {
+    const header = (await runRequest(app(scenario.seed))).getHeader('set-cookie');
+    const line = Array.isArray(header) ? header.find((c) => c.startsWith('connect.sid=')) : undefined;
+    if (!line) throw new Error(`${scenario.id}: seeding set no cookie`);
+    cookie = line.split(';')[0];
+    if (scenario.tamper) cookie = cookie.slice(0, -3) + (cookie.endsWith('AAA') ? 'BBB' : 'AAA');
+  }
+  return { handler: app(scenario.handle), cookie, store };
 }
 
-module.exports = { runRequest, buildHandler, sinkSocket, SECRET };
+module.exports = { runRequest, sinkSocket, prepareScenario };
 
 /** Counts garbage collections while `fn` runs, to tell clean allocation samples from GC-disturbed ones. */
 function gcCounter() {

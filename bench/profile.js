@@ -30,27 +30,13 @@ if (process.argv[2] === '--alloc') {
   return;
 }
 
-const { runRequest, sinkSocket } = require('./in-process');
+const { runRequest, sinkSocket, prepareScenario } = require('./in-process');
 const { scenarios } = require('./scenarios');
 const scenario = scenarios.find((s) => s.id === (process.argv[2] || 'S2'));
 const session = process.argv[3] === 'express-session' ? require('express-session') : require('..');
 
 (async () => {
-  const store = new session.MemoryStore();
-  const mw = session({ ...scenario.options(), store });
-  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
-    if (err) return fail(err);
-    handle(req);
-    res.setHeader('Content-Type', 'text/plain');
-    res.end('ok');
-  });
-  let cookie;
-  if (scenario.seed) {
-    const res = await runRequest(app(scenario.seed));
-    cookie = res.getHeader('set-cookie')[0].split(';')[0];
-    if (scenario.tamper) cookie = cookie.slice(0, -3) + 'AAA';
-  }
-  const handler = app(scenario.handle);
+  const { handler, cookie } = await prepareScenario(session, scenario);
   let left = Number(process.env.REQUESTS || 100000);
   await Promise.all(Array.from({ length: 32 }, async () => {
     const socket = sinkSocket();
@@ -60,21 +46,10 @@ const session = process.argv[3] === 'express-session' ? require('express-session
 
 async function allocations(id, theirs) {
   const inspector = require('node:inspector/promises');
-  const { runRequest, sinkSocket } = require('./in-process');
+  const { runRequest, sinkSocket, prepareScenario } = require('./in-process');
   const { scenarios } = require('./scenarios');
   const scenario = scenarios.find((s) => s.id === id);
-  const session = theirs ? require('express-session') : require('..');
-  const store = new session.MemoryStore();
-  const mw = session({ ...scenario.options(), store });
-  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
-    if (err) return fail(err);
-    handle(req);
-    res.setHeader('Content-Type', 'text/plain');
-    res.end('ok');
-  });
-  let cookie;
-  if (scenario.seed) cookie = (await runRequest(app(scenario.seed))).getHeader('set-cookie')[0].split(';')[0];
-  const handler = app(scenario.handle);
+  const { handler, cookie } = await prepareScenario(theirs ? require('express-session') : require('..'), scenario);
   const socket = sinkSocket();
   for (let i = 0; i < 5000; i++) await runRequest(handler, cookie, socket);
 

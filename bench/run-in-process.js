@@ -6,7 +6,7 @@
 // generation big enough that a sample sees no GC, which would slow the timing.
 const os = require('node:os');
 const { execFileSync } = require('node:child_process');
-const { runRequest, gcCounter, sinkSocket } = require('./in-process');
+const { runRequest, gcCounter, sinkSocket, prepareScenario } = require('./in-process');
 const { scenarios } = require('./scenarios');
 
 const implementations = [
@@ -24,30 +24,6 @@ const CONCURRENCY = concurrencyArg === -1 ? 1 : Number(process.argv[concurrencyA
 function setCookieOf(res) {
   const header = res.getHeader('set-cookie');
   return Array.isArray(header) ? header.find((c) => c.startsWith('connect.sid=')) : undefined;
-}
-
-/** Prepares one implementation for one scenario: middleware, store, and the Cookie header to send. */
-async function prepare(impl, scenario) {
-  if (!impl.session) {
-    return { handler: (req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); }, cookie: undefined };
-  }
-  const store = new impl.session.MemoryStore();
-  const mw = impl.session({ ...scenario.options(), store });
-  const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
-    if (err) return fail(err);
-    try { handle(req); } catch (e) { return fail(e); }
-    res.setHeader('Content-Type', 'text/plain');
-    res.end('ok');
-  });
-  let cookie;
-  if (scenario.seed) {
-    const seeded = await runRequest(app(scenario.seed));
-    const set = setCookieOf(seeded);
-    if (!set) throw new Error(`${impl.name} ${scenario.id}: seeding set no cookie`);
-    cookie = set.split(';')[0];
-    if (scenario.tamper) cookie = cookie.slice(0, -3) + (cookie.endsWith('AAA') ? 'BBB' : 'AAA');
-  }
-  return { handler: app(scenario.handle), cookie, store };
 }
 
 function storedCount(store) {
@@ -101,7 +77,7 @@ async function main() {
   for (const scenario of scenarios) {
     const prepared = [];
     for (const impl of implementations) {
-      const p = await prepare(impl, scenario);
+      const p = await prepareScenario(impl.session, scenario);
       await verify(impl, scenario, p);
       prepared.push(p);
     }
