@@ -69,6 +69,8 @@ interface State {
   sweepInterval: number;
   cursor: Iterator<[string, Entry]> | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** The sync operations handed to the middleware (see `directStoreOf`). */
+  direct: DirectStore | undefined;
 }
 
 type Internal = MemoryStore & { [kState]: State };
@@ -86,7 +88,7 @@ export const MemoryStore = function MemoryStore(this: MemoryStore) {
   if (typeof sweepInterval !== 'number' || !(sweepInterval > 0) || !Number.isFinite(sweepInterval)) {
     throw new TypeError(`sweepInterval option is invalid: ${String(sweepInterval)} (use milliseconds, e.g. 1000)`);
   }
-  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined };
+  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined, direct: undefined };
   Object.defineProperty(this, kState, { value: state });
   Object.defineProperty(this, 'sessions', {
     configurable: true,
@@ -121,20 +123,11 @@ MemoryStore.prototype.destroy = function destroy(this: Internal, sid, callback) 
 };
 
 MemoryStore.prototype.get = function get(this: Internal, sid, callback) {
-  const state = this[kState];
-  const entry = liveEntry(state, sid);
-  if (entry) {
-    // A read is a use: move the session to the most recently used end (for `max`).
-    state.entries.delete(sid);
-    state.entries.set(sid, entry);
-  }
-  defer(callback, null, entry && parseEntry(entry));
+  defer(callback, null, readEntry(this[kState], sid));
 };
 
 MemoryStore.prototype.set = function set(this: Internal, sid, session, callback) {
-  const state = this[kState];
-  store(state, sid, { json: JSON.stringify(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
-  sweep(state, SWEEP_PER_WRITE);
+  writeEntry(this[kState], sid, session);
   if (callback) defer(callback);
 };
 
@@ -146,17 +139,64 @@ MemoryStore.prototype.length = function length(this: Internal, callback) {
 };
 
 MemoryStore.prototype.touch = function touch(this: Internal, sid, session, callback) {
-  const state = this[kState];
-  const entry = liveEntry(state, sid);
-  if (entry) {
-    // Only the cookie: the stored data may be newer than this request's copy.
-    const cookie = session.cookie;
-    entry.touchedCookie = JSON.stringify(cookie);
-    entry.expires = expiryOf(cookie);
-    store(state, sid, entry);
-  }
+  touchEntry(this[kState], sid, session);
   if (callback) defer(callback);
 };
+
+/**
+ * The built-in store's own operations without the callback round trip, for
+ * the middleware's per-request load and commit. Only for a store whose
+ * `get`, `set` and `touch` are still the built-in ones: a wrapped or
+ * overridden method (a spy, a subclass) must see every call, so such a store
+ * gets none and is called through its methods as any other store.
+ */
+export interface DirectStore {
+  get(sid: string): StoredSession | undefined;
+  set(sid: string, session: Session): void;
+  touch(sid: string, session: Session): void;
+}
+
+const { get: builtinGet, set: builtinSet, touch: builtinTouch } = MemoryStore.prototype;
+
+export function directStoreOf(store: object): DirectStore | undefined {
+  const candidate = store as Partial<Internal>;
+  if (candidate.get !== builtinGet || candidate.set !== builtinSet || candidate.touch !== builtinTouch) return undefined;
+  const state = candidate[kState];
+  if (state === undefined) return undefined;
+  return (state.direct ??= directStore(state));
+}
+
+function directStore(state: State): DirectStore {
+  return {
+    get: (sid) => readEntry(state, sid),
+    set: (sid, session) => writeEntry(state, sid, session),
+    touch: (sid, session) => touchEntry(state, sid, session),
+  };
+}
+
+/** A fresh copy of a live session, now the most recently used one (for `max`). */
+function readEntry(state: State, sid: string): StoredSession | undefined {
+  const entry = liveEntry(state, sid);
+  if (entry === undefined) return undefined;
+  state.entries.delete(sid);
+  state.entries.set(sid, entry);
+  return parseEntry(entry);
+}
+
+function writeEntry(state: State, sid: string, session: Session | StoredSession): void {
+  store(state, sid, { json: JSON.stringify(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
+  sweep(state, SWEEP_PER_WRITE);
+}
+
+function touchEntry(state: State, sid: string, session: Session | StoredSession): void {
+  const entry = liveEntry(state, sid);
+  if (entry === undefined) return;
+  // Only the cookie: the stored data may be newer than this request's copy.
+  const cookie = session.cookie;
+  entry.touchedCookie = JSON.stringify(cookie);
+  entry.expires = expiryOf(cookie);
+  store(state, sid, entry);
+}
 
 /** Writes an entry as the most recently used one, evicting the least recently used past `max`. */
 function store(state: State, sid: string, entry: Entry): void {

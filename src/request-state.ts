@@ -6,9 +6,10 @@ import { hasExpired, limitToLifetime, wasTouchedWithin } from './lifetime.js';
 import { debug } from './logging.js';
 import { generateSession } from './new-session.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
+import { directStoreOf, type DirectStore } from './memory-store.js';
 import { isSecureRequest } from './request.js';
-import { interceptResponse } from './response-hooks.js';
-import { createSession, trackSession, type Session, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
+import { END_NEXT_TURN, interceptResponse } from './response-hooks.js';
+import { commitSave, createSession, trackSession, type Session, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import type { IdVerification, MissingId } from './session-id.js';
 import type { SetCookieSerializer } from './set-cookie.js';
 import { signSessionId, type Secret, type VerifiedValues } from './signature.js';
@@ -97,6 +98,8 @@ export class RequestState implements SessionTracker, IdVerification {
   private endData: string | undefined;
   /** The commit failed: the error response must not hand out a cookie for what was not saved. */
   private commitFailed = false;
+  /** The built-in MemoryStore, called without the callback round trip (see `directStoreOf`). */
+  private readonly direct: DirectStore | undefined;
 
   readonly config: SessionConfig;
 
@@ -111,6 +114,8 @@ export class RequestState implements SessionTracker, IdVerification {
     this.verified = shared.verified;
     req.sessionStore = shared.config.store;
     this.beforeHeaders = this.beforeHeaders.bind(this);
+    // A merge reads the latest version inside a commit queue: always through the store's methods.
+    this.direct = shared.config.concurrency === 'merge' ? undefined : directStoreOf(shared.config.store);
   }
 
   get storeTimeout(): number | undefined {
@@ -137,6 +142,13 @@ export class RequestState implements SessionTracker, IdVerification {
     }
 
     debug('fetching %s', cookieId);
+    const { direct } = this;
+    if (direct !== undefined) {
+      // The built-in store reads at once; the app still runs on the next turn.
+      const stored = direct.get(cookieId);
+      setImmediate(() => this.proceed(() => this.attach(stored)));
+      return;
+    }
     callStore<StoredSession | null | undefined>(this.config.store, 'get', [cookieId], this.config.storeTimeout).then(
       (stored) => this.proceed(() => this.attach(stored)),
       (err: unknown) => {
@@ -423,7 +435,7 @@ export class RequestState implements SessionTracker, IdVerification {
   }
 
   /** When the app ends the response: destroy, save or touch in the store. */
-  beforeEnd(): Promise<void> | undefined {
+  beforeEnd(): Promise<void> | typeof END_NEXT_TURN | undefined {
     const { req, config } = this;
     const store = config.store;
 
@@ -443,7 +455,7 @@ export class RequestState implements SessionTracker, IdVerification {
     this.endSession = session;
 
     if (this.shouldSave(session)) {
-      return session.save();
+      return commitSave(session, this, this.direct) ?? END_NEXT_TURN;
     }
     if (this.shared.storeImplementsTouch && this.cookieId === req.sessionID && this.hasValidId()) {
       if (this.touchedRecently) {
@@ -451,6 +463,10 @@ export class RequestState implements SessionTracker, IdVerification {
         return undefined;
       }
       debug('touching');
+      if (this.direct !== undefined) {
+        this.direct.touch(req.sessionID!, session);
+        return END_NEXT_TURN;
+      }
       return callStore(store, 'touch', [req.sessionID, session], config.storeTimeout);
     }
     return undefined;

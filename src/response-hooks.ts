@@ -11,9 +11,11 @@ export interface ResponseHooks {
   beforeHeaders(): void;
   /**
    * Runs once, when the app ends the response. A returned Promise holds the
-   * end of the response until it settles.
+   * end of the response until it settles; `END_NEXT_TURN` (the commit is
+   * already done) ends it on the next turn of the event loop, as a store's
+   * callback would; undefined ends it now.
    */
-  beforeEnd(): Promise<void> | undefined;
+  beforeEnd(): Promise<void> | typeof END_NEXT_TURN | undefined;
   /**
    * `beforeEnd`'s Promise rejected. If nothing had been sent yet, the held
    * response was dropped and `res` is free for an error response; otherwise
@@ -21,6 +23,9 @@ export interface ResponseHooks {
    */
   onCommitError(err: unknown): void;
 }
+
+/** `beforeEnd`'s answer when the commit is done: the response ends on the next turn. */
+export const END_NEXT_TURN = 'next-turn';
 
 type ResponseLike = Partial<Pick<ServerResponse, 'headersSent' | 'getHeaderNames' | 'removeHeader' | 'writeHead'>> & {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node's overloads of end() take any chunk
@@ -46,7 +51,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     if (ended) return false;
     ended = true;
 
-    let pending: Promise<void> | undefined;
+    let pending: Promise<void> | typeof END_NEXT_TURN | undefined;
     try {
       pending = hooks.beforeEnd();
     } catch (err) {
@@ -56,6 +61,12 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
       throw err;
     }
     if (!pending) return originalEnd.apply(this, args);
+    if (pending === END_NEXT_TURN) {
+      // Ending on the next turn, as with a store's callback, keeps express-session's
+      // timing, and lets a busy server batch its writes.
+      setImmediate(endNow, originalEnd, res, args, hooks);
+      return this;
+    }
 
     // Nothing has reached the client yet: hold the whole response (headers
     // included) until the store has answered, so a failed save can still

@@ -230,6 +230,28 @@ export function signingSecretOf(session: Session | undefined): import('./signatu
   return session ? trackingOf(session)?.tracker.signingSecret : undefined;
 }
 
+/**
+ * The end-of-response save, as `req.session.save()` would do it, but written
+ * straight to `direct` (the built-in store, which answers at once) when the
+ * session is this tracker's and its `save` is the built-in one: nothing is
+ * then left to wait for, and undefined is returned. A throw from the store
+ * reaches the caller.
+ */
+export function commitSave(session: Session, tracker: SessionTracker, direct: SyncStore | undefined): Promise<void> | undefined {
+  const tracking = trackingOf(session);
+  if (direct === undefined || tracking?.tracker !== tracker || session.save !== Session.prototype.save) {
+    return session.save();
+  }
+  if (tracking.wrapped) tracker.saving(session);
+  direct.set(session.id, session);
+  return undefined;
+}
+
+/** A store that writes at once (the built-in MemoryStore's `directStoreOf`). */
+interface SyncStore {
+  set(sid: string, session: Session): void;
+}
+
 function saveSession(session: Session): Promise<void> {
   const tracking = trackingOf(session);
   if (!tracking) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
