@@ -178,8 +178,10 @@ function directStore(state: State): DirectStore {
 function readEntry(state: State, sid: string): StoredSession | undefined {
   const entry = liveEntry(state, sid);
   if (entry === undefined) return undefined;
-  state.entries.delete(sid);
-  state.entries.set(sid, entry);
+  if (state.max !== Infinity) {
+    state.entries.delete(sid);
+    state.entries.set(sid, entry);
+  }
   return parseEntry(entry);
 }
 
@@ -198,10 +200,15 @@ function touchEntry(state: State, sid: string, session: Session | StoredSession)
   store(state, sid, entry);
 }
 
-/** Writes an entry as the most recently used one, evicting the least recently used past `max`. */
+/**
+ * Writes an entry. With `max`, it becomes the most recently used one, and the
+ * least recently used goes past `max`. Without, the order is left alone: a
+ * rewrite keeps its place, as a key of express-session's `sessions` object
+ * does, and a Map that never deletes never rehashes.
+ */
 function store(state: State, sid: string, entry: Entry): void {
   const { entries } = state;
-  entries.delete(sid);
+  if (state.max !== Infinity) entries.delete(sid);
   entries.set(sid, entry);
   if (entries.size > state.max) {
     entries.delete(entries.keys().next().value as string);

@@ -8,6 +8,7 @@ import { generateSession } from './new-session.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
 import { directStoreOf, type DirectStore } from './memory-store.js';
 import { isSecureRequest } from './request.js';
+import { onNextTurn } from './next-turn.js';
 import { END_NEXT_TURN, interceptResponse } from './response-hooks.js';
 import { commitSave, createSession, trackSession, type Session, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import type { IdVerification, MissingId } from './session-id.js';
@@ -145,12 +146,11 @@ export class RequestState implements SessionTracker, IdVerification {
     const { direct } = this;
     if (direct !== undefined) {
       // The built-in store reads at once; the app still runs on the next turn.
-      const stored = direct.get(cookieId);
-      setImmediate(() => this.proceed(() => this.attach(stored)));
+      onNextTurn(RequestState.attachLoaded, this, direct.get(cookieId), undefined, undefined);
       return;
     }
     callStore<StoredSession | null | undefined>(this.config.store, 'get', [cookieId], this.config.storeTimeout).then(
-      (stored) => this.proceed(() => this.attach(stored)),
+      (stored) => RequestState.attachLoaded(this, stored),
       (err: unknown) => {
         if ((err as { code?: unknown } | null)?.code === 'ENOENT') {
           this.proceed(() => this.attach(undefined));
@@ -160,6 +160,11 @@ export class RequestState implements SessionTracker, IdVerification {
         }
       },
     );
+  }
+
+  /** Attaches what the store returned, then hands over to the app. */
+  private static attachLoaded(state: RequestState, stored: StoredSession | null | undefined): void {
+    state.proceed(() => state.attach(stored));
   }
 
   /** Runs a step that may finish later, then hands over to the app (or its error handler). */

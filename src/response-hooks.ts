@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import onHeaders = require('on-headers');
+import { onNextTurn } from './next-turn.js';
 
 /**
  * The only module that touches the response. WebSocket callers pass `{}` or
@@ -64,7 +65,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     if (pending === END_NEXT_TURN) {
       // Ending on the next turn, as with a store's callback, keeps express-session's
       // timing, and lets a busy server batch its writes.
-      setImmediate(endNow, originalEnd, res, args, hooks);
+      onNextTurn(endNow, originalEnd, res, args, hooks);
       return this;
     }
 

@@ -49,8 +49,8 @@ function comparable(result: { deferred: boolean; args: unknown[] }): unknown {
 
 /**
  * A JSON.stringify key list that sorts the top level only (the `all()` map):
- * ours lists sessions least recently used first (that order is what `max`
- * evicts by), express-session in order of first insertion.
+ * with `max`, ours lists sessions least recently used first (the order `max`
+ * evicts by); otherwise both list them in order of first insertion.
  */
 function sortedTopLevel(value: object): string[] | undefined {
   if (Array.isArray(value)) return undefined;
@@ -129,6 +129,17 @@ describe('basic operations, compared with express-session', () => {
     const [err, got] = await same(pair, 'get', 'a');
     assert.equal(err, null);
     assert.deepEqual(got, JSON.parse(JSON.stringify(sess)));
+  });
+
+  test('without max, sessions stay in order of first insertion, as in express-session\'s sessions object', async () => {
+    const pair = stores();
+    await same(pair, 'set', 'a', record(60_000, { n: 1 }));
+    await same(pair, 'set', 'b', record(60_000, { n: 2 }));
+    await same(pair, 'set', 'a', record(60_000, { n: 3 }));
+    await same(pair, 'get', 'a');
+    await same(pair, 'touch', 'a', record(90_000, { n: 3 }));
+    assert.deepEqual(Object.keys(pair[0].sessions), ['a', 'b']);
+    assert.deepEqual(Object.keys(pair[0].sessions), Object.keys(pair[1].sessions));
   });
 
   test('every callback is deferred (never called synchronously)', async () => {

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { onNextTurn } from '../src/next-turn.js';
+
+const nextImmediate = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('tasks run on the next turn, in order, with their arguments', async () => {
+  const ran: unknown[] = [];
+  const task = (a: number, b: string, c: undefined, d: boolean): void => {
+    ran.push([a, b, c, d]);
+  };
+  onNextTurn(task, 1, 'one', undefined, true);
+  onNextTurn(task, 2, 'two', undefined, false);
+  assert.deepEqual(ran, [], 'nothing runs synchronously');
+  await nextImmediate();
+  assert.deepEqual(ran, [[1, 'one', undefined, true], [2, 'two', undefined, false]]);
+});
+
+test('a task queued by a running task waits for the turn after', async () => {
+  const ran: string[] = [];
+  onNextTurn(() => {
+    ran.push('first');
+    onNextTurn(() => ran.push('queued meanwhile'), 0, 0, 0, 0);
+  }, 0, 0, 0, 0);
+  await nextImmediate();
+  assert.deepEqual(ran, ['first']);
+  await nextImmediate();
+  assert.deepEqual(ran, ['first', 'queued meanwhile']);
+});
+
+test('a task that throws does not stop the others; its error is uncaught, as from its own setImmediate', async () => {
+  // In a child process: node:test treats an uncaught exception as a failure of its own.
+  const script = `
+    const { onNextTurn } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'next-turn.ts'))});
+    const ran = [];
+    const uncaught = [];
+    process.on('uncaughtException', (err) => uncaught.push(err.message));
+    onNextTurn(() => ran.push('a'), 0, 0, 0, 0);
+    onNextTurn(() => { throw new Error('boom 1'); }, 0, 0, 0, 0);
+    onNextTurn(() => ran.push('b'), 0, 0, 0, 0);
+    onNextTurn(() => { throw new Error('boom 2'); }, 0, 0, 0, 0);
+    setTimeout(() => console.log(JSON.stringify({ ran, uncaught })), 20);
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script]);
+  assert.deepEqual(JSON.parse(stdout), { ran: ['a', 'b'], uncaught: ['boom 1', 'boom 2'] });
+});
