@@ -67,7 +67,7 @@ interface State {
   entries: Map<string, Entry>;
   max: number;
   sweepInterval: number;
-  cursor: Iterator<[string, Entry]> | undefined;
+  cursor: Iterator<string> | undefined;
   timer: NodeJS.Timeout | undefined;
   /** The sync operations handed to the middleware (see `directStoreOf`). */
   direct: DirectStore | undefined;
@@ -240,12 +240,12 @@ function sweep(state: State, budget: number): void {
   for (let i = 0; i < count; i++) {
     let next = state.cursor?.next();
     if (!next || next.done) {
-      state.cursor = entries.entries();
+      state.cursor = entries.keys();
       next = state.cursor.next();
       if (next.done) return;
     }
-    const [sid, entry] = next.value;
-    if (entry.expires <= now) entries.delete(sid);
+    const sid = next.value;
+    if (entries.get(sid)!.expires <= now) entries.delete(sid);
   }
 }
 

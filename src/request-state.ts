@@ -422,7 +422,7 @@ export class RequestState implements SessionTracker, IdVerification {
     const value = this.signedValue !== undefined && req.sessionID === this.cookieId
       ? this.signedValue
       : signSessionId(req.sessionID!, this.secrets[0]);
-    const header = this.shared.setCookie.serialize(value, session.cookie.data);
+    const header = this.shared.setCookie.serialize(value, session.cookie);
     debug('set-cookie %s', header);
     appendSetCookie(this.res!, header);
   }

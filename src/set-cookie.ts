@@ -11,26 +11,39 @@ import type { CookieData } from './cookie.js';
 export class SetCookieSerializer {
   private readonly shapes = new Map<string, readonly [string, string]>();
   /** The attributes of the last call and their shape: most responses repeat them. */
-  private last: CookieData | undefined;
+  private last: CookieAttributes | undefined;
   private lastShape: readonly [string, string] | undefined;
+  /** `Expires` has a resolution of one second: the last one formatted, and its text. */
+  private expiresSecond = NaN;
+  private expiresText = '';
 
   constructor(private readonly name: string) {}
 
-  serialize(value: string, data: CookieData): string {
+  /** `data` is a `Cookie` or its `data`: only the attributes below are read. */
+  serialize(value: string, data: CookieAttributes): string {
     const { expires } = data;
     if (expires && !(expires instanceof Date && Number.isFinite(expires.valueOf()))) {
       // The library's own error for an invalid expiry.
-      return serialize(this.name, value, data as Parameters<typeof serialize>[2]);
+      return serialize(this.name, value, options(data, expires));
     }
     const [beforeExpires, afterExpires] = this.shape(data);
     const encoded = encodeURIComponent(value);
     return expires
-      ? `${this.name}=${encoded}${beforeExpires}; Expires=${expires.toUTCString()}${afterExpires}`
+      ? `${this.name}=${encoded}${beforeExpires}; Expires=${this.formatExpires(expires)}${afterExpires}`
       : `${this.name}=${encoded}${beforeExpires}${afterExpires}`;
   }
 
+  private formatExpires(expires: Date): string {
+    const second = Math.floor(expires.valueOf() / 1000);
+    if (second !== this.expiresSecond) {
+      this.expiresSecond = second;
+      this.expiresText = expires.toUTCString();
+    }
+    return this.expiresText;
+  }
+
   /** The attributes before and after `Expires`, as the library formats them. */
-  private shape(data: CookieData): readonly [string, string] {
+  private shape(data: CookieAttributes): readonly [string, string] {
     const last = this.last;
     if (last !== undefined && sameAttributes(last, data)) return this.lastShape!;
     const shape = this.lookup(data);
@@ -39,11 +52,11 @@ export class SetCookieSerializer {
     return shape;
   }
 
-  private lookup(data: CookieData): readonly [string, string] {
+  private lookup(data: CookieAttributes): readonly [string, string] {
     const key = `${data.domain}\u0000${data.path}\u0000${data.httpOnly}\u0000${data.secure}\u0000${data.partitioned}\u0000${data.priority}\u0000${data.sameSite}`;
     let shape = this.shapes.get(key);
     if (shape === undefined) {
-      const sample = serialize(this.name, 'v', { ...data, expires: SENTINEL } as Parameters<typeof serialize>[2]);
+      const sample = serialize(this.name, 'v', options(data, SENTINEL));
       const at = sample.indexOf(SENTINEL_ATTRIBUTE);
       shape = [sample.slice(this.name.length + 2, at), sample.slice(at + SENTINEL_ATTRIBUTE.length)];
       if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
@@ -53,7 +66,16 @@ export class SetCookieSerializer {
   }
 }
 
-function sameAttributes(a: CookieData, b: CookieData): boolean {
+/** What the serializer reads of a cookie: a `Cookie` has these, and so has its `data`. */
+export type CookieAttributes = Readonly<Partial<Pick<CookieData, 'expires' | 'path' | 'domain' | 'httpOnly' | 'secure' | 'sameSite' | 'priority' | 'partitioned'>>>;
+
+/** The library's options for these attributes (a `Cookie` itself has more, such as a `maxAge` getter). */
+function options(data: CookieAttributes, expires: Date | null | undefined): Parameters<typeof serialize>[2] {
+  const { path, domain, httpOnly, secure, sameSite, priority, partitioned } = data;
+  return { path, domain, httpOnly, secure, sameSite, priority, partitioned, expires } as Parameters<typeof serialize>[2];
+}
+
+function sameAttributes(a: CookieAttributes, b: CookieAttributes): boolean {
   return a.path === b.path && a.domain === b.domain && a.httpOnly === b.httpOnly && a.secure === b.secure
     && a.sameSite === b.sameSite && a.priority === b.priority && a.partitioned === b.partitioned;
 }

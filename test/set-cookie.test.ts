@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { serialize } from 'cookie';
 import { SetCookieSerializer } from '../src/set-cookie.js';
-import type { CookieData } from '../src/cookie.js';
+import { Cookie, type CookieData } from '../src/cookie.js';
 
 type Options = Parameters<typeof serialize>[2];
 
@@ -63,4 +63,25 @@ test('a session cookie with and without an expiry', () => {
     serializer.serialize('s:id.sig', { ...data, expires: null }),
     'connect.sid=s%3Aid.sig; Domain=example.com; Path=/; HttpOnly; Secure; Priority=High; SameSite=Lax',
   );
+});
+
+test('Expires is formatted once per second: dates a millisecond apart, either side of a second, and back', () => {
+  const serializer = new SetCookieSerializer('sid');
+  const base = Date.UTC(2030, 0, 2, 3, 4, 5);
+  for (const offset of [0, 1, 999, 1000, 1001, -1, 0, 86_400_000]) {
+    const data: CookieData = {
+      originalMaxAge: null, partitioned: undefined, priority: undefined, expires: new Date(base + offset),
+      secure: undefined, httpOnly: true, domain: undefined, path: '/', sameSite: undefined,
+    };
+    assert.equal(serializer.serialize('v', data), serialize('sid', 'v', data as Options), `offset ${offset} ms`);
+  }
+});
+
+test('a Cookie itself can be serialized: only its attributes are read (not its maxAge getter or an encode option)', () => {
+  const serializer = new SetCookieSerializer('sid');
+  const cookie = new Cookie({ maxAge: 60_000, path: '/app', sameSite: 'strict', encode: () => 'ENCODED' });
+  assert.equal(serializer.serialize('a b', cookie), serialize('sid', 'a b', cookie.data as Options));
+  // The library's own error for an invalid expiry, as with the cookie's data.
+  cookie.expires = new Date(NaN);
+  assert.deepEqual(outcome(() => serializer.serialize('v', cookie)), outcome(() => serialize('sid', 'v', cookie.data as Options)));
 });
