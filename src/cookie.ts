@@ -170,3 +170,35 @@ export class Cookie {
     return this.data;
   }
 }
+
+/** A cookie as a store holds it: `JSON.parse(JSON.stringify(cookie))`. */
+export type CookieRecord = Record<string, string | number | boolean | null>;
+
+const cookieToJSON = Cookie.prototype.toJSON;
+
+/**
+ * What `JSON.parse(JSON.stringify(cookie))` gives for a `Cookie`, without the
+ * round trip through a string: the same keys in the same order, `expires` as
+ * its ISO string, non-finite numbers as null, undefined attributes left out.
+ * Undefined when that cannot be told field by field (not a plain `Cookie`, or
+ * an attribute holding an object): the caller then takes the JSON road.
+ */
+export function cookieRecordOf(cookie: unknown): CookieRecord | undefined {
+  if (!(cookie instanceof Cookie) || cookie.toJSON !== cookieToJSON) return undefined;
+  const record: CookieRecord = {};
+  const data = cookie.data as unknown as Record<string, unknown>;
+  for (const key in data) {
+    const value = data[key];
+    if (value === undefined) continue;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') {
+      record[key] = value;
+    } else if (typeof value === 'number') {
+      record[key] = Number.isFinite(value) ? value + 0 : null; // + 0: -0 is written as 0
+    } else if (value instanceof Date && value.toJSON === Date.prototype.toJSON) {
+      record[key] = value.toJSON();
+    } else {
+      return undefined;
+    }
+  }
+  return record;
+}

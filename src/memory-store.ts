@@ -1,4 +1,5 @@
 import { inherits } from 'node:util';
+import { cookieRecordOf, type CookieRecord } from './cookie.js';
 import { Store, type StoreCallback } from './store.js';
 import type { Session, StoredSession } from './session.js';
 
@@ -18,13 +19,13 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * One stored session: the JSON `set` wrote, and the JSON of a newer cookie when
- * `touch` has replaced it since (a touch rewrites only that small part), plus
- * the expiry as a number.
+ * One stored session: the JSON `set` wrote, and a newer cookie when `touch`
+ * has replaced it since (a touch rewrites only that small part: as a flat
+ * record of the cookie's JSON, or that JSON itself), plus the expiry as a number.
  */
 interface Entry {
   json: string;
-  touchedCookie: string | undefined;
+  touchedCookie: CookieRecord | string | undefined;
   expires: number;
 }
 
@@ -195,7 +196,7 @@ function touchEntry(state: State, sid: string, session: Session | StoredSession)
   if (entry === undefined) return;
   // Only the cookie: the stored data may be newer than this request's copy.
   const cookie = session.cookie;
-  entry.touchedCookie = JSON.stringify(cookie);
+  entry.touchedCookie = cookieRecordOf(cookie) ?? JSON.stringify(cookie);
   entry.expires = expiryOf(cookie);
   store(state, sid, entry);
 }
@@ -273,7 +274,9 @@ function expiryOf(cookie: unknown): number {
 /** A fresh copy of the stored session, with the touched cookie in the cookie's place. */
 function parseEntry(entry: Entry): StoredSession {
   const session = JSON.parse(entry.json) as StoredSession;
-  if (entry.touchedCookie !== undefined) session.cookie = JSON.parse(entry.touchedCookie) as StoredSession['cookie'];
+  const touched = entry.touchedCookie;
+  if (typeof touched === 'string') session.cookie = JSON.parse(touched) as StoredSession['cookie'];
+  else if (touched !== undefined) session.cookie = { ...touched }; // Flat: a shallow copy is a deep one.
   return session;
 }
 

@@ -174,14 +174,13 @@ function keptData(session: Session, options: RegenerateOptions | undefined): Rec
  * stored object itself becomes the session data (express-session mutates it too).
  */
 export function createSession(req: SessionRequest, data: StoredSession): Session {
-  assertStoredSession(data);
+  const expiresDate = storedExpiry(data);
   const stored = data.cookie as Record<string, unknown>;
-  const expires = stored.expires;
   const originalMaxAge = stored.originalMaxAge;
 
   const cookie = new Cookie(stored);
-  if (typeof expires === 'string') {
-    cookie.expires = new Date(expires);
+  if (expiresDate !== undefined) {
+    cookie.expires = expiresDate;
   }
   cookie.originalMaxAge = originalMaxAge as number | null;
   data.cookie = cookie;
@@ -204,15 +203,23 @@ function assertStoredSession(data: unknown): asserts data is StoredSession {
   if (typeof cookie !== 'object' || cookie === null) {
     throw new TypeError(`session store returned a session without a cookie object (cookie: ${describe(cookie)})`);
   }
-  const expires = (cookie as { expires?: unknown }).expires;
-  if (expires != null && !isValidDate(expires)) {
-    throw new TypeError(`session store returned a session whose cookie.expires is not a date (${describe(expires)})`);
-  }
 }
 
-function isValidDate(value: unknown): boolean {
-  if (value instanceof Date) return !Number.isNaN(value.valueOf());
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+/**
+ * Checks what a store handed back, and parses the cookie's `expires` when it
+ * is a string (as JSON stores hand it back): the Date the cookie gets.
+ */
+function storedExpiry(data: unknown): Date | undefined {
+  assertStoredSession(data);
+  const expires = (data.cookie as { expires?: unknown }).expires;
+  if (expires == null) return undefined;
+  if (typeof expires === 'string') {
+    const date = new Date(expires);
+    if (!Number.isNaN(date.valueOf())) return date;
+  } else if (expires instanceof Date && !Number.isNaN(expires.valueOf())) {
+    return undefined;
+  }
+  throw new TypeError(`session store returned a session whose cookie.expires is not a date (${describe(expires)})`);
 }
 
 function describe(value: unknown): string {

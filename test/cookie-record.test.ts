@@ -1,0 +1,55 @@
+// cookieRecordOf: the built-in store keeps a touched cookie as the record
+// JSON.parse(JSON.stringify(cookie)) would give, built field by field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { Cookie, cookieRecordOf } from '../src/cookie.js';
+
+const anyValue = fc.oneof(
+  fc.constant(undefined), fc.constant(null), fc.boolean(), fc.string(),
+  fc.double(), fc.constantFrom(-0, NaN, Infinity, -Infinity, 0, 86_400_000),
+  fc.date({ noInvalidDate: false }),
+  fc.constantFrom({ nested: 1 }, [1, 2], () => 1),
+);
+
+const fields = ['originalMaxAge', 'partitioned', 'priority', 'expires', 'secure', 'httpOnly', 'domain', 'path', 'sameSite', 'createdAt'] as const;
+
+test('property: equal to the JSON round trip, key order included, or undefined (never wrong)', () => {
+  let told = 0;
+  fc.assert(
+    fc.property(fc.dictionary(fc.constantFrom(...fields), anyValue), (values) => {
+      const cookie = new Cookie();
+      const target = cookie as unknown as Record<string, unknown>;
+      for (const [key, value] of Object.entries(values)) {
+        if (key === 'expires') target._expires = value;
+        else target[key] = value;
+      }
+      const record = cookieRecordOf(cookie);
+      if (record === undefined) return;
+      told++;
+      const roundTrip = JSON.parse(JSON.stringify(cookie)) as unknown;
+      assert.deepEqual(record, roundTrip);
+      assert.deepEqual(Object.keys(record), Object.keys(roundTrip as object));
+    }),
+    { numRuns: 1000 },
+  );
+  assert.ok(told > 500, `most cookies are told field by field (${told} of 1000)`);
+});
+
+test('a cookie whose toJSON is not Cookie\'s, or that is not a Cookie, takes the JSON road', () => {
+  const cookie = new Cookie({ maxAge: 1000 });
+  assert.ok(cookieRecordOf(cookie));
+  (cookie as unknown as { toJSON: () => unknown }).toJSON = () => ({ custom: true });
+  assert.equal(cookieRecordOf(cookie), undefined);
+  assert.equal(cookieRecordOf({ ...new Cookie().data }), undefined);
+  assert.equal(cookieRecordOf(null), undefined);
+});
+
+test('the record is a copy: changing the cookie later does not change it', () => {
+  const cookie = new Cookie({ maxAge: 1000, path: '/a' });
+  const record = cookieRecordOf(cookie)!;
+  cookie.path = '/b';
+  cookie.maxAge = 5000;
+  assert.equal(record.path, '/a');
+  assert.equal(record.originalMaxAge, 1000);
+});
