@@ -1,8 +1,10 @@
 /**
- * Runs tasks on the next turn of the event loop, in the order given: what
- * `setImmediate(task, a, b, c, d)` does, with one Immediate for all the tasks
- * of a turn instead of one each (the built-in store's answers, many per turn on
- * a busy server).
+ * Runs tasks on the next turn of the event loop (the check phase, where
+ * `setImmediate` callbacks run), in the order given, with one Immediate for
+ * all of them instead of one each: the built-in store's answers, many per
+ * turn on a busy server. A task queued while they run (a load whose app ends
+ * the response at once queues that end) runs in the same turn after the
+ * others, so a turn's responses go out together.
  *
  * A task that throws does not stop the others: its error is thrown again on
  * its own, as an uncaught exception, as it would have been from its own
@@ -37,13 +39,16 @@ let spare: unknown[] = [];
 let scheduled = false;
 
 function runQueued(): void {
-  // Tasks queued while these run (an app that ends at once) wait for the next turn.
+  while (queued > 0) runBatch();
+  scheduled = false;
+}
+
+function runBatch(): void {
   const tasks = queue;
   const count = queued;
   queue = spare;
   queued = 0;
   spare = tasks;
-  scheduled = false;
   for (let i = 0; i < count; i += SLOTS) {
     const task = tasks[i] as Task;
     const a = tasks[i + 1];

@@ -13,8 +13,8 @@ export interface ResponseHooks {
   /**
    * Runs once, when the app ends the response. A returned Promise holds the
    * end of the response until it settles; `END_NEXT_TURN` (the commit is
-   * already done) ends it on the next turn of the event loop, as a store's
-   * callback would; undefined ends it now.
+   * already done) ends it from `onNextTurn`, as a store's callback would;
+   * undefined ends it now.
    */
   beforeEnd(): Promise<void> | typeof END_NEXT_TURN | undefined;
   /**
@@ -63,8 +63,9 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     }
     if (!pending) return originalEnd.apply(this, args);
     if (pending === END_NEXT_TURN) {
-      // Ending on the next turn, as with a store's callback, keeps express-session's
-      // timing, and lets a busy server batch its writes.
+      // Not from inside the app's end() call, as with a store's callback: the
+      // response goes out with the rest of the turn's (measured faster over
+      // HTTP than ending at once).
       onNextTurn(endNow, originalEnd, res, args, hooks);
       return this;
     }

@@ -19,16 +19,16 @@ test('tasks run on the next turn, in order, with their arguments', async () => {
   assert.deepEqual(ran, [[1, 'one', undefined, true], [2, 'two', undefined, false]]);
 });
 
-test('a task queued by a running task waits for the turn after', async () => {
+test('a task queued by a running task runs in the same turn, after those already queued', async () => {
   const ran: string[] = [];
   onNextTurn(() => {
     ran.push('first');
     onNextTurn(() => ran.push('queued meanwhile'), 0, 0, 0, 0);
   }, 0, 0, 0, 0);
+  onNextTurn(() => ran.push('second'), 0, 0, 0, 0);
+  setImmediate(() => ran.push('an Immediate set before the turn'));
   await nextImmediate();
-  assert.deepEqual(ran, ['first']);
-  await nextImmediate();
-  assert.deepEqual(ran, ['first', 'queued meanwhile']);
+  assert.deepEqual(ran, ['first', 'second', 'queued meanwhile', 'an Immediate set before the turn']);
 });
 
 test('a task that throws does not stop the others; its error is uncaught, as from its own setImmediate', async () => {
