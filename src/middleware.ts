@@ -8,7 +8,7 @@ import { RequestState, type NextFunction, type SessionedRequest, type Shared } f
 import type { Session, SessionRequest } from './session.js';
 import { readSessionId } from './session-id.js';
 import { SetCookieSerializer } from './set-cookie.js';
-import { VerifiedValues, type Secret } from './signature.js';
+import { hmacKey, VerifiedValues, type Secret } from './signature.js';
 
 export type { NextFunction } from './request-state.js';
 
@@ -33,6 +33,7 @@ const noop = (): void => {};
  */
 export function createMiddleware(config: SessionConfig): SessionMiddleware {
   const { store } = config;
+  const keys = config.secrets && Object.freeze(config.secrets.map(hmacKey));
   const shared: Shared = {
     config,
     storeImplementsTouch: typeof store.touch === 'function',
@@ -73,7 +74,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
       return;
     }
 
-    const secrets = secretsFor(req, config);
+    const secrets = keys ?? secretsFor(req);
     if (!secrets) {
       next(new Error('secret option required for sessions'));
       return;
@@ -91,7 +92,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
   middleware.load = async (req: SessionedRequest): Promise<Session | null> => {
     if (req.session) return req.session;
     if (!shared.storeReady) return null;
-    const secrets = secretsFor(req, config);
+    const secrets = keys ?? secretsFor(req);
     if (!secrets) throw new Error('secret option required for sessions');
     const state = new RequestState(shared, req, undefined, noop, secrets);
     return state.loadOnly(await readSessionId(req, config, secrets, state));
@@ -100,6 +101,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
   return middleware;
 }
 
-function secretsFor(req: SessionedRequest, config: SessionConfig): readonly Secret[] | undefined {
-  return config.secrets ?? (req.secret ? [req.secret] : undefined);
+/** Without a `secret` option: cookie-parser's `req.secret`, as express-session falls back to. */
+function secretsFor(req: SessionedRequest): readonly Secret[] | undefined {
+  return req.secret ? [req.secret] : undefined;
 }

@@ -53,10 +53,13 @@ function serializeData(session: Session): string {
   }
 }
 
+/** `serializeData` of a session that has only its cookie. */
+const NO_DATA = '{}';
+
 /** Adds a `Set-Cookie` line to whatever the app already set (string or array). */
 function appendSetCookie(res: ServerResponse, header: string): void {
-  const previous = res.getHeader('Set-Cookie') ?? [];
-  res.setHeader('Set-Cookie', Array.isArray(previous) ? previous.concat(header) : [String(previous), header]);
+  const previous = res.getHeader('Set-Cookie');
+  res.setHeader('Set-Cookie', previous === undefined ? [header] : Array.isArray(previous) ? previous.concat(header) : [String(previous), header]);
 }
 
 /**
@@ -138,7 +141,7 @@ export class RequestState implements SessionTracker, IdVerification {
 
     if (!cookieId) {
       debug('no SID sent, generating session');
-      this.proceed(() => this.generateTracked());
+      this.proceed(this.generateTracked, undefined);
       return;
     }
 
@@ -153,7 +156,7 @@ export class RequestState implements SessionTracker, IdVerification {
       (stored) => RequestState.attachLoaded(this, stored),
       (err: unknown) => {
         if ((err as { code?: unknown } | null)?.code === 'ENOENT') {
-          this.proceed(() => this.attach(undefined));
+          this.proceed(this.attach, undefined);
         } else {
           debug('error %j', err);
           this.next(err);
@@ -164,14 +167,14 @@ export class RequestState implements SessionTracker, IdVerification {
 
   /** Attaches what the store returned, then hands over to the app. */
   private static attachLoaded(state: RequestState, stored: StoredSession | null | undefined): void {
-    state.proceed(() => state.attach(stored));
+    state.proceed(state.attach, stored);
   }
 
-  /** Runs a step that may finish later, then hands over to the app (or its error handler). */
-  private proceed(step: () => void | Promise<void>): void {
+  /** Runs a step (a method of this, and its argument) that may finish later, then hands over to the app (or its error handler). */
+  private proceed<T>(step: (this: RequestState, arg: T) => void | Promise<void>, arg: T): void {
     let pending: void | Promise<void>;
     try {
-      pending = step();
+      pending = step.call(this, arg);
     } catch (err) {
       this.next(err);
       return;
@@ -246,13 +249,14 @@ export class RequestState implements SessionTracker, IdVerification {
   private generateTracked(): void | Promise<void> {
     const pending = generateSession(this.req, this.config);
     if (pending) return pending.then(() => this.track(this.req.session!, true));
-    this.track(this.req.session!, true);
+    // Just made, nothing but its cookie: no data to serialize.
+    this.track(this.req.session!, true, NO_DATA);
   }
 
-  private track(session: Session, wrapped: boolean): void {
+  private track(session: Session, wrapped: boolean, data?: string): void {
     if (wrapped) {
       this.originalId = this.req.sessionID;
-      this.originalData = serializeData(session);
+      this.originalData = data ?? serializeData(session);
       if (this.config.concurrency === 'merge') {
         this.mergeSession = session;
         this.baseline = snapshotKeys(session);

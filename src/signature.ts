@@ -1,7 +1,17 @@
+import { createSecretKey } from 'node:crypto';
 import signature = require('cookie-signature');
 
 /** A key `crypto.createHmac` accepts. */
 export type Secret = string | NodeJS.ArrayBufferView | import('node:crypto').KeyObject;
+
+/**
+ * The key to compute HMACs with, made once per middleware: a string secret
+ * would otherwise be encoded to bytes again for every signature. Same bytes
+ * (UTF-8), so the same signatures. Other secrets are used as they are.
+ */
+export function hmacKey(secret: Secret): Secret {
+  return typeof secret === 'string' ? createSecretKey(Buffer.from(secret, 'utf8')) : secret;
+}
 
 /** `s:<id>.<hmac>`: the value the session cookie carries before URL-encoding. */
 export function signSessionId(sessionId: string, secret: Secret): string {

@@ -4,7 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import session = require('../src/index.js');
 import { generateSessionId } from '../src/session-id-generator.js';
-import { VerifiedValues } from '../src/signature.js';
+import { hmacKey, VerifiedValues } from '../src/signature.js';
 import signature = require('cookie-signature');
 
 test('default ids: 32 characters of base64url (24 random bytes), all distinct across pool refills', () => {
@@ -58,4 +58,14 @@ test('a cached, valid cookie does not make a tampered one valid, and the re-sent
   await request(app).get('/').set('Cookie', tampered).expect(200, '1');
   assert.deepEqual(gets, [], 'a tampered value is not looked up in the store');
   assert.ok(sid.length > 0);
+});
+
+test('hmacKey: a string secret becomes a key object that signs exactly as the string does', () => {
+  for (const secret of ['k', 'keyboard cat', 'ünïcödé 🔑', 'x'.repeat(200)]) {
+    const key = hmacKey(secret);
+    assert.notEqual(typeof key, 'string');
+    assert.equal(signature.sign('some-session-id', key), signature.sign('some-session-id', secret));
+  }
+  const buffer = Buffer.from('raw bytes');
+  assert.equal(hmacKey(buffer), buffer, 'other secrets are used as they are');
 });
