@@ -171,15 +171,20 @@ export class Cookie {
   }
 }
 
-/** A cookie as a store holds it: `JSON.parse(JSON.stringify(cookie))`. */
-export type CookieRecord = Record<string, string | number | boolean | null>;
+/**
+ * A cookie as a store holds it: `JSON.parse(JSON.stringify(cookie))`, except
+ * that a valid `expires` is kept as a Date, to be turned into its JSON (an ISO
+ * string) only when read: formatting it is most of the cost of a touch.
+ */
+export type CookieRecord = Record<string, string | number | boolean | null | Date>;
 
 const cookieToJSON = Cookie.prototype.toJSON;
+const dateToJSON = Date.prototype.toJSON;
 
 /**
- * What `JSON.parse(JSON.stringify(cookie))` gives for a `Cookie`, without the
- * round trip through a string: the same keys in the same order, `expires` as
- * its ISO string, non-finite numbers as null, undefined attributes left out.
+ * The `CookieRecord` of a `Cookie`, without the round trip through a string:
+ * the keys of its JSON in the same order, non-finite numbers as null,
+ * undefined attributes left out, and a valid `expires` as a Date of its own.
  * Undefined when that cannot be told field by field (not a plain `Cookie`, or
  * an attribute holding an object): the caller then takes the JSON road.
  */
@@ -194,11 +199,25 @@ export function cookieRecordOf(cookie: unknown): CookieRecord | undefined {
       record[key] = value;
     } else if (typeof value === 'number') {
       record[key] = Number.isFinite(value) ? value + 0 : null; // + 0: -0 is written as 0
-    } else if (value instanceof Date && value.toJSON === Date.prototype.toJSON) {
-      record[key] = value.toJSON();
+    } else if (value instanceof Date && value.toJSON === dateToJSON) {
+      const time = value.valueOf();
+      record[key] = Number.isNaN(time) ? null : new Date(time);
     } else {
       return undefined;
     }
   }
   return record;
+}
+
+/**
+ * A fresh copy of a `CookieRecord`, as JSON would have it (`expires` as its
+ * ISO string), or, with `keepDates`, with a fresh Date in its place.
+ */
+export function copyCookieRecord(record: CookieRecord, keepDates: boolean): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...record };
+  for (const key in copy) {
+    const value = copy[key];
+    if (value instanceof Date) copy[key] = keepDates ? new Date(value.valueOf()) : value.toJSON();
+  }
+  return copy;
 }

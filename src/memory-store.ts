@@ -1,5 +1,5 @@
 import { inherits } from 'node:util';
-import { cookieRecordOf, type CookieRecord } from './cookie.js';
+import { cookieRecordOf, copyCookieRecord, type CookieRecord } from './cookie.js';
 import { Store, type StoreCallback } from './store.js';
 import type { Session, StoredSession } from './session.js';
 
@@ -173,21 +173,25 @@ export function directStoreOf(store: object): DirectStore | undefined {
 
 function directStore(state: State): DirectStore {
   return {
-    get: (sid) => readEntry(state, sid),
+    get: (sid) => readEntry(state, sid, true),
     set: (sid, session) => writeEntry(state, sid, session),
     touch: (sid, session) => touchEntry(state, sid, session),
   };
 }
 
-/** A fresh copy of a live session, now the most recently used one (for `max`). */
-function readEntry(state: State, sid: string): StoredSession | undefined {
+/**
+ * A fresh copy of a live session, now the most recently used one (for `max`).
+ * With `keepDates`, a touched cookie's expiry is a Date rather than its JSON
+ * string (the middleware would only parse the string back).
+ */
+function readEntry(state: State, sid: string, keepDates = false): StoredSession | undefined {
   const entry = liveEntry(state, sid);
   if (entry === undefined) return undefined;
   if (state.max !== Infinity) {
     state.entries.delete(sid);
     state.entries.set(sid, entry);
   }
-  return parseEntry(entry);
+  return parseEntry(entry, keepDates);
 }
 
 function writeEntry(state: State, sid: string, session: Session | StoredSession): void {
@@ -276,11 +280,11 @@ function expiryOf(cookie: unknown): number {
 }
 
 /** A fresh copy of the stored session, with the touched cookie in the cookie's place. */
-function parseEntry(entry: Entry): StoredSession {
+function parseEntry(entry: Entry, keepDates = false): StoredSession {
   const session = JSON.parse(entry.json) as StoredSession;
   const touched = entry.touchedCookie;
   if (typeof touched === 'string') session.cookie = JSON.parse(touched) as StoredSession['cookie'];
-  else if (touched !== undefined) session.cookie = { ...touched }; // Flat: a shallow copy is a deep one.
+  else if (touched !== undefined) session.cookie = copyCookieRecord(touched, keepDates);
   return session;
 }
 

@@ -32,8 +32,7 @@ export function readSessionId(
   if (header) {
     // Only our cookie is decoded: a header often carries many others.
     const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
-    const raw = encoded === undefined ? undefined : decodeCookieValue(encoded);
-    if (raw) id = verifyValue(raw, secrets, allowUnsigned, match);
+    if (encoded !== undefined) id = verifyHeaderValue(encoded, secrets, allowUnsigned, match);
   }
 
   if (!id && req.signedCookies) {
@@ -90,6 +89,22 @@ export function decodeIfEncoded(value: string): string {
   } catch {
     return value;
   }
+}
+
+/** The session cookie's value as the Cookie header carries it: known already, or decoded and verified. */
+function verifyHeaderValue(encoded: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
+  const known = match?.verified?.getSent(encoded);
+  if (known !== undefined) {
+    match!.secretIndex = 0;
+    match!.signedValue = known.signed;
+    return known.id;
+  }
+  const raw = decodeCookieValue(encoded);
+  if (!raw) return undefined;
+  const id = verifyValue(raw, secrets, allowUnsigned, match);
+  // Verified with the current secret (an unsigned value never is: it is not cached).
+  if (id !== undefined && match?.signedValue === raw) match.verified?.addSent(encoded, raw, id);
+  return id;
 }
 
 /** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */

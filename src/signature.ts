@@ -31,6 +31,11 @@ export interface SecretMatch {
  */
 export class VerifiedValues {
   private readonly ids = new Map<string, string>();
+  /**
+   * The same, keyed by the value exactly as a Cookie header carried it (still
+   * URL-encoded, maybe quoted): a returning visitor's value is not decoded again.
+   */
+  private readonly sent = new Map<string, SentValue>();
 
   constructor(private readonly max = 10_000) {}
 
@@ -39,9 +44,28 @@ export class VerifiedValues {
   }
 
   add(value: string, id: string): void {
-    if (this.ids.size >= this.max) this.ids.delete(this.ids.keys().next().value as string);
-    this.ids.set(value, id);
+    addBounded(this.ids, this.max, value, id);
   }
+
+  getSent(headerValue: string): SentValue | undefined {
+    return this.sent.get(headerValue);
+  }
+
+  /** `headerValue` decodes to `signed`, which verified as `id`. */
+  addSent(headerValue: string, signed: string, id: string): void {
+    addBounded(this.sent, this.max, headerValue, { signed, id });
+  }
+}
+
+/** A Cookie header's value for the session cookie, verified: its `s:` value (decoded) and id. */
+export interface SentValue {
+  readonly signed: string;
+  readonly id: string;
+}
+
+function addBounded<V>(map: Map<string, V>, max: number, key: string, value: V): void {
+  if (map.size >= max) map.delete(map.keys().next().value as string);
+  map.set(key, value);
 }
 
 /**

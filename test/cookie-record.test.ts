@@ -1,9 +1,10 @@
 // cookieRecordOf: the built-in store keeps a touched cookie as the record
-// JSON.parse(JSON.stringify(cookie)) would give, built field by field.
+// JSON.parse(JSON.stringify(cookie)) would give, built field by field (with
+// a valid expiry kept as a Date until it is read).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Cookie, cookieRecordOf } from '../src/cookie.js';
+import { Cookie, cookieRecordOf, copyCookieRecord } from '../src/cookie.js';
 
 const anyValue = fc.oneof(
   fc.constant(undefined), fc.constant(null), fc.boolean(), fc.string(),
@@ -27,9 +28,18 @@ test('property: equal to the JSON round trip, key order included, or undefined (
       const record = cookieRecordOf(cookie);
       if (record === undefined) return;
       told++;
-      const roundTrip = JSON.parse(JSON.stringify(cookie)) as unknown;
-      assert.deepEqual(record, roundTrip);
-      assert.deepEqual(Object.keys(record), Object.keys(roundTrip as object));
+      const roundTrip = JSON.parse(JSON.stringify(cookie)) as Record<string, unknown>;
+      const asJson = copyCookieRecord(record, false);
+      assert.deepEqual(asJson, roundTrip);
+      assert.deepEqual(Object.keys(asJson), Object.keys(roundTrip));
+      // With dates kept: the same, but a valid expiry is a Date of that time.
+      const withDates = copyCookieRecord(record, true);
+      assert.deepEqual(Object.keys(withDates), Object.keys(roundTrip));
+      for (const key of Object.keys(roundTrip)) {
+        const value = withDates[key];
+        if (value instanceof Date) assert.equal(value.toJSON(), roundTrip[key]);
+        else assert.deepEqual(value, roundTrip[key]);
+      }
     }),
     { numRuns: 1000 },
   );
@@ -45,11 +55,20 @@ test('a cookie whose toJSON is not Cookie\'s, or that is not a Cookie, takes the
   assert.equal(cookieRecordOf(null), undefined);
 });
 
-test('the record is a copy: changing the cookie later does not change it', () => {
+test('the record and its copies share nothing with the cookie or each other', () => {
   const cookie = new Cookie({ maxAge: 1000, path: '/a' });
+  const expires = (cookie.expires as Date).toJSON();
   const record = cookieRecordOf(cookie)!;
   cookie.path = '/b';
   cookie.maxAge = 5000;
+  (cookie.expires as Date).setTime(0);
   assert.equal(record.path, '/a');
   assert.equal(record.originalMaxAge, 1000);
+  assert.equal((record.expires as Date).toJSON(), expires);
+
+  const first = copyCookieRecord(record, true);
+  (first.expires as Date).setTime(0);
+  first.path = '/c';
+  assert.equal(copyCookieRecord(record, false).expires, expires);
+  assert.equal(copyCookieRecord(record, true).path, '/a');
 });

@@ -69,3 +69,51 @@ test('hmacKey: a string secret becomes a key object that signs exactly as the st
   const buffer = Buffer.from('raw bytes');
   assert.equal(hmacKey(buffer), buffer, 'other secrets are used as they are');
 });
+
+test('a Cookie header value verified once is known by its exact text; other spellings are verified in full', async () => {
+  const gets: string[] = [];
+  const store = new session.MemoryStore();
+  const get = store.get.bind(store);
+  store.get = (sid, cb) => {
+    gets.push(sid);
+    get(sid, cb);
+  };
+  const app = express();
+  app.use((req, _res, next) => {
+    // cookie-parser's place: a value that is only the header's text, never decoded.
+    const literal = req.get('x-literal');
+    if (literal) (req as unknown as { cookies: Record<string, string> }).cookies = { 'connect.sid': literal };
+    next();
+  });
+  app.use(session({ secret: 'k', resave: false, saveUninitialized: false, store }));
+  app.get('/', (req, res) => {
+    req.session.views = (req.session.views ?? 0) + 1;
+    res.send(String(req.session.views));
+  });
+  const first = await request(app).get('/').expect(200, '1');
+  const cookie = (first.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+  const encoded = cookie.slice('connect.sid='.length);
+  assert.match(encoded, /^s%3A/);
+
+  await request(app).get('/').set('Cookie', cookie).expect(200, '2');
+  await request(app).get('/').set('Cookie', cookie).expect(200, '3'); // known by its text now
+  // The same value quoted, or with a lower-case escape: decoded and verified, same session.
+  await request(app).get('/').set('Cookie', `connect.sid="${encoded}"`).expect(200, '4');
+  await request(app).get('/').set('Cookie', `connect.sid=${encoded.replace('%3A', '%3a')}`).expect(200, '5');
+  assert.equal(new Set(gets).size, 1);
+
+  // The header's text handed over as an already-decoded value is not the signed value: no session.
+  gets.length = 0;
+  await request(app).get('/').set('x-literal', encoded).expect(200, '1');
+  assert.deepEqual(gets, []);
+});
+
+test('VerifiedValues: sent values are bounded too, oldest out first', () => {
+  const cache = new VerifiedValues(2);
+  cache.addSent('h1', 's:1', 'id1');
+  cache.addSent('h2', 's:2', 'id2');
+  cache.addSent('h3', 's:3', 'id3');
+  assert.equal(cache.getSent('h1'), undefined);
+  assert.deepEqual(cache.getSent('h3'), { signed: 's:3', id: 'id3' });
+  assert.equal(cache.get('h3'), undefined, 'the two kinds of key are kept apart');
+});
