@@ -47,17 +47,15 @@ export interface RegenerateOptions {
   keep?: boolean | readonly string[] | undefined;
 }
 
-interface Tracking {
-  readonly tracker: SessionTracker;
-  /**
-   * Whether `save()` updates the middleware's record of what was saved. As in
-   * express-session, a session made by `regenerate()` is not wrapped, so the
-   * login pattern regenerate → save → end of response writes it twice [quirk].
-   */
-  readonly wrapped: boolean;
-}
-
-const kTracking = Symbol('express-session-cn.tracking');
+/** The middleware request that tracks a session (set by `trackSession`). */
+const kTracker = Symbol('express-session-cn.tracker');
+/**
+ * Set on a tracked session that is not wrapped: its `save()` does not update
+ * the middleware's record of what was saved. As in express-session, a session
+ * made by `regenerate()` is not wrapped, so the login pattern regenerate →
+ * save → end of response writes it twice [quirk].
+ */
+const kUnwrapped = Symbol('express-session-cn.unwrapped');
 
 /**
  * One user's session: its data are this object's own enumerable properties,
@@ -141,12 +139,16 @@ export class Session {
 
 /** Links a session to its middleware request (non-enumerable: stores never see it). */
 export function trackSession(session: Session, tracker: SessionTracker, wrapped: boolean): void {
-  const tracking: Tracking = { tracker, wrapped };
-  Object.defineProperty(session, kTracking, { value: tracking, configurable: true });
+  Object.defineProperty(session, kTracker, { value: tracker, configurable: true });
+  if (!wrapped) Object.defineProperty(session, kUnwrapped, { value: true, configurable: true });
 }
 
-function trackingOf(session: Session): Tracking | undefined {
-  return (session as unknown as { [kTracking]?: Tracking })[kTracking];
+function trackerOf(session: Session): SessionTracker | undefined {
+  return (session as unknown as { [kTracker]?: SessionTracker })[kTracker];
+}
+
+function isWrapped(session: Session): boolean {
+  return (session as unknown as { [kUnwrapped]?: true })[kUnwrapped] !== true;
 }
 
 /** The data `regenerate({ keep })` carries over, read before the old session goes. */
@@ -229,12 +231,12 @@ function describe(value: unknown): string {
 }
 
 function storeTimeout(session: Session): number | undefined {
-  return trackingOf(session)?.tracker.storeTimeout;
+  return trackerOf(session)?.storeTimeout;
 }
 
 /** The secret the middleware that served `session`'s request signs with, if a middleware did. */
 export function signingSecretOf(session: Session | undefined): import('./signature.js').Secret | undefined {
-  return session ? trackingOf(session)?.tracker.signingSecret : undefined;
+  return session ? trackerOf(session)?.signingSecret : undefined;
 }
 
 /**
@@ -245,11 +247,10 @@ export function signingSecretOf(session: Session | undefined): import('./signatu
  * reaches the caller.
  */
 export function commitSave(session: Session, tracker: SessionTracker, direct: SyncStore | undefined): Promise<void> | undefined {
-  const tracking = trackingOf(session);
-  if (direct === undefined || tracking?.tracker !== tracker || session.save !== Session.prototype.save) {
+  if (direct === undefined || trackerOf(session) !== tracker || session.save !== Session.prototype.save) {
     return session.save();
   }
-  if (tracking.wrapped) tracker.saving(session);
+  if (isWrapped(session)) tracker.saving(session);
   direct.set(session.id, session);
   return undefined;
 }
@@ -260,10 +261,10 @@ interface SyncStore {
 }
 
 function saveSession(session: Session): Promise<void> {
-  const tracking = trackingOf(session);
-  if (!tracking) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
-  if (tracking.wrapped) tracking.tracker.saving(session);
-  return tracking.tracker.write(session);
+  const tracker = trackerOf(session);
+  if (!tracker) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
+  if (isWrapped(session)) tracker.saving(session);
+  return tracker.write(session);
 }
 
 async function reloadSession(session: Session): Promise<void> {
@@ -273,13 +274,12 @@ async function reloadSession(session: Session): Promise<void> {
     throw new Error('failed to load session');
   }
   const fresh = createSession(req, data);
-  const tracking = trackingOf(session);
-  if (tracking) tracking.tracker.reloaded(session, fresh, tracking.wrapped);
+  trackerOf(session)?.reloaded(session, fresh, isWrapped(session));
 }
 
 function destroySession(session: Session): Promise<void> {
   delete session.req.session;
-  trackingOf(session)?.tracker.destroyed(session);
+  trackerOf(session)?.destroyed(session);
   return callStore(session.req.sessionStore, 'destroy', [session.id], storeTimeout(session));
 }
 
@@ -293,8 +293,8 @@ async function regenerateSession(session: Session, kept: Record<string, unknown>
     failure = err;
   }
   // A new session even when the old one could not be deleted, as express-session does.
-  const tracking = trackingOf(session);
-  if (tracking) await tracking.tracker.generate();
+  const tracker = trackerOf(session);
+  if (tracker) await tracker.generate();
   else if (typeof store.generate === 'function') await store.generate(req);
   else throw new Error('session store has no generate(); attach it to a session() middleware first');
   if (kept !== undefined && req.session) Object.assign(req.session, kept);

@@ -85,3 +85,15 @@ test('a Cookie itself can be serialized: only its attributes are read (not its m
   cookie.expires = new Date(NaN);
   assert.deepEqual(outcome(() => serializer.serialize('v', cookie)), outcome(() => serialize('sid', 'v', cookie.data as Options)));
 });
+
+test('a Cookie changed after it was serialized does not lend its old attributes to the next one', () => {
+  const serializer = new SetCookieSerializer('sid');
+  const first = new Cookie({ path: '/', maxAge: 60_000 });
+  assert.equal(serializer.serialize('v', first), serialize('sid', 'v', first.data as Options));
+  // The app keeps the first cookie and changes it; the next response has the new attributes.
+  first.path = '/admin';
+  first.sameSite = 'strict';
+  const second = new Cookie({ path: '/admin', sameSite: 'strict', maxAge: 60_000 });
+  assert.equal(serializer.serialize('v', second), serialize('sid', 'v', second.data as Options));
+  assert.equal(serializer.serialize('v', first), serialize('sid', 'v', first.data as Options));
+});
