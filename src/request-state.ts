@@ -102,8 +102,6 @@ export class RequestState implements SessionTracker, IdVerification {
   private endData: string | undefined;
   /** The commit failed: the error response must not hand out a cookie for what was not saved. */
   private commitFailed = false;
-  /** The built-in MemoryStore, called without the callback round trip (see `directStoreOf`). */
-  private readonly direct: DirectStore | undefined;
 
   readonly config: SessionConfig;
 
@@ -118,8 +116,17 @@ export class RequestState implements SessionTracker, IdVerification {
     this.verified = shared.verified;
     req.sessionStore = shared.config.store;
     this.beforeHeaders = this.beforeHeaders.bind(this);
-    // A merge reads the latest version inside a commit queue: always through the store's methods.
-    this.direct = shared.config.concurrency === 'merge' ? undefined : directStoreOf(shared.config.store);
+  }
+
+  /**
+   * The built-in MemoryStore, to be called without the callback round trip,
+   * if the store is one whose methods are still the built-in ones (asked at
+   * each use: a spy may be installed at any time; see `directStoreOf`). A
+   * merge reads the latest version inside a commit queue: always through the
+   * store's methods.
+   */
+  private get direct(): DirectStore | undefined {
+    return this.config.concurrency === 'merge' ? undefined : directStoreOf(this.config.store);
   }
 
   get storeTimeout(): number | undefined {
@@ -472,8 +479,9 @@ export class RequestState implements SessionTracker, IdVerification {
         return undefined;
       }
       debug('touching');
-      if (this.direct !== undefined) {
-        this.direct.touch(req.sessionID!, session);
+      const { direct } = this;
+      if (direct !== undefined) {
+        direct.touch(req.sessionID!, session);
         return END_NEXT_TURN;
       }
       return callStore(store, 'touch', [req.sessionID, session], config.storeTimeout);

@@ -165,3 +165,25 @@ test('directStoreOf: only for a MemoryStore with its own state and the built-in 
   store.touch = store.touch.bind(store);
   assert.equal(directStoreOf(store), undefined);
 });
+
+test('a spy installed while a request runs sees that request\'s commit', async () => {
+  const store = newStore('ours');
+  const server = express();
+  server.use(middleware('ours', { secret: 'direct', resave: false, saveUninitialized: false, store }));
+  const calls: string[] = [];
+  server.get('/set', (req, res) => {
+    req.session.views = 1;
+    res.send('set');
+  });
+  server.get('/spy', (req, res) => {
+    const touch = store.touch;
+    store.touch = (...args: Parameters<AnyStore['touch']>) => {
+      calls.push('touch (spied)');
+      touch.apply(store, args);
+    };
+    res.send('spied');
+  });
+  const first = await request(server).get('/set').expect(200, 'set');
+  await request(server).get('/spy').set('Cookie', cookieOf(first)!.split(';')[0]).expect(200, 'spied');
+  assert.deepEqual(calls, ['touch (spied)']);
+});
