@@ -59,8 +59,9 @@ export interface MemoryStoreConstructor {
 
 /**
  * How many entries a write looks at for expired ones. The timer does most of
- * the sweeping; this bounds what piles up between its ticks: each write adds
- * at most one entry and looks at two, so a lap of the cursor outpaces growth.
+ * the sweeping; this bounds what piles up between its ticks: a write adds at
+ * most one entry and looks at two, so the cursor laps the store faster than
+ * writes grow it.
  */
 const SWEEP_PER_WRITE = 2;
 /** How many entries one timer tick looks at, so a tick stays short. */
@@ -156,6 +157,7 @@ MemoryStore.prototype.touch = function touch(this: Internal, sid, session, callb
  * gets none and is called through its methods as any other store.
  */
 export interface DirectStore {
+  /** As `get`, but a touched cookie's expiry is a Date, not its ISO string (the middleware would only parse it back). */
   get(sid: string): StoredSession | undefined;
   set(sid: string, session: Session): void;
   touch(sid: string, session: Session): void;

@@ -53,7 +53,8 @@ const kTracker = Symbol('express-session-cn.tracker');
  * Set on a tracked session that is not wrapped: its `save()` does not update
  * the middleware's record of what was saved. As in express-session, a session
  * made by `regenerate()` is not wrapped, so the login pattern regenerate →
- * save → end of response writes it twice [quirk].
+ * save → end of response writes it twice [quirk]. A session object is tracked
+ * once, when it is made (`reload()` makes a new one), so the flag never changes.
  */
 const kUnwrapped = Symbol('express-session-cn.unwrapped');
 
@@ -247,13 +248,16 @@ export function signingSecretOf(session: Session | undefined): import('./signatu
  * reaches the caller.
  */
 export function commitSave(session: Session, tracker: SessionTracker, direct: SyncStore | undefined): Promise<void> | undefined {
-  if (direct === undefined || trackerOf(session) !== tracker || session.save !== Session.prototype.save) {
+  if (direct === undefined || trackerOf(session) !== tracker || session.save !== builtinSave) {
     return session.save();
   }
   if (isWrapped(session)) tracker.saving(session);
   direct.set(session.id, session);
   return undefined;
 }
+
+/** `save` as defined here: a wrapper (an APM agent's, a test's) on the prototype or the session is called instead. */
+const builtinSave = Session.prototype.save;
 
 /** A store that writes at once (the built-in MemoryStore's `directStoreOf`). */
 interface SyncStore {

@@ -5,6 +5,7 @@
 // still sees every call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { install } from '@sinonjs/fake-timers';
 import express from 'express';
 import request from 'supertest';
@@ -175,7 +176,7 @@ test('a spy installed while a request runs sees that request\'s commit', async (
     req.session.views = 1;
     res.send('set');
   });
-  server.get('/spy', (req, res) => {
+  server.get('/spy', (_req, res) => {
     const touch = store.touch;
     store.touch = (...args: Parameters<AnyStore['touch']>) => {
       calls.push('touch (spied)');
@@ -186,4 +187,59 @@ test('a spy installed while a request runs sees that request\'s commit', async (
   const first = await request(server).get('/set').expect(200, 'set');
   await request(server).get('/spy').set('Cookie', cookieOf(first)!.split(';')[0]).expect(200, 'spied');
   assert.deepEqual(calls, ['touch (spied)']);
+});
+
+test('each request keeps its own AsyncLocalStorage context through the load and the held end', async () => {
+  const als = new AsyncLocalStorage<string>();
+  const store = newStore('ours');
+  const server = express();
+  server.use((req, _res, next) => als.run(String(req.headers['x-id']), next));
+  server.use(middleware('ours', { secret: 'direct', resave: false, saveUninitialized: true, store }));
+  const atFinish: string[] = [];
+  server.get('/', (req, res) => {
+    req.session.views = (req.session.views ?? 0) + 1;
+    // The held end runs from the shared queue: still in this request's context.
+    res.on('finish', () => atFinish.push(`${String(req.headers['x-id'])}:${String(als.getStore())}`));
+    res.send(`${String(req.headers['x-id'])}:${String(als.getStore())}`);
+  });
+  const ids = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const first = await Promise.all(ids.map((id) => request(server).get('/').set('x-id', `new-${id}`)));
+  assert.deepEqual(first.map((res) => res.text), ids.map((id) => `new-${id}:new-${id}`));
+  const again = await Promise.all(ids.map((id, i) => request(server).get('/').set('x-id', `again-${id}`).set('Cookie', cookieOf(first[i])!.split(';')[0])));
+  assert.deepEqual(again.map((res) => res.text), ids.map((id) => `again-${id}:again-${id}`));
+  assert.deepEqual(atFinish.filter((entry) => entry.split(':')[0] !== entry.split(':')[1]), []);
+  assert.equal(atFinish.length, 2 * ids.length);
+});
+
+test('fake timers installed after the module loaded do not stall requests, during or after', { timeout: 10_000 }, async () => {
+  const store = newStore('ours');
+  const server = app('ours', store);
+  const first = await request(server).get('/set').expect(200, '1');
+  const cookie = cookieOf(first)!.split(';')[0];
+  const clock = install({ toFake: ['setImmediate'] });
+  try {
+    await request(server).get('/set').set('Cookie', cookie).expect(200, '2');
+  } finally {
+    clock.uninstall();
+  }
+  await request(server).get('/set').set('Cookie', cookie).expect(200, '3');
+  await request(server).get('/read').expect(200, '0');
+});
+
+test('a save wrapped on Session.prototype (an APM agent, a test) is called at the end of the response', async (t) => {
+  const proto = session.Session.prototype as unknown as { save: (...args: unknown[]) => unknown };
+  const original = proto.save;
+  let calls = 0;
+  proto.save = function save(this: unknown, ...args: unknown[]) {
+    calls++;
+    return original.apply(this, args);
+  };
+  t.after(() => {
+    proto.save = original;
+  });
+  const store = newStore('ours');
+  const server = app('ours', store);
+  await request(server).get('/set').expect(200, '1');
+  assert.equal(calls, 1);
+  assert.equal(Object.keys(store.sessions).length, 1);
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -46,4 +47,17 @@ test('a task that throws does not stop the others; its error is uncaught, as fro
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script]);
   assert.deepEqual(JSON.parse(stdout), { ran: ['a', 'b'], uncaught: ['boom 1', 'boom 2'] });
+});
+
+test('each task runs in the async context it was queued from', async () => {
+  const als = new AsyncLocalStorage<string>();
+  const seen: string[] = [];
+  const task = (name: string): void => {
+    seen.push(`${name}:${String(als.getStore())}`);
+  };
+  als.run('one', () => onNextTurn(task, 'first', 0, 0, 0));
+  als.run('two', () => onNextTurn(task, 'second', 0, 0, 0));
+  onNextTurn(task, 'third', 0, 0, 0);
+  await nextImmediate();
+  assert.deepEqual(seen, ['first:one', 'second:two', 'third:undefined']);
 });
