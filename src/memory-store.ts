@@ -1,5 +1,5 @@
 import { inherits } from 'node:util';
-import { cookieRecordOf, copyCookieRecord, type CookieRecord } from './cookie.js';
+import { Cookie, cookieRecordOf, copyCookieRecord, type CookieRecord } from './cookie.js';
 import { Store, type StoreCallback } from './store.js';
 import type { Session, StoredSession } from './session.js';
 
@@ -197,7 +197,7 @@ function readEntry(state: State, sid: string, keepDates = false): StoredSession 
 }
 
 function writeEntry(state: State, sid: string, session: Session | StoredSession): void {
-  store(state, sid, { json: JSON.stringify(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
+  store(state, sid, { json: sessionJson(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
   sweep(state, SWEEP_PER_WRITE);
 }
 
@@ -271,6 +271,27 @@ function startTimer(state: State): void {
   }, state.sweepInterval);
   timer.unref();
   state.timer = timer;
+}
+
+/**
+ * `JSON.stringify(session)`. A session with nothing but its cookie (a new
+ * visitor's, saved by `saveUninitialized`) is the cookie's JSON in the frame
+ * JSON.stringify would put it in, without a second walk of the session.
+ */
+export function sessionJson(session: Session | StoredSession): string {
+  return hasOnlyItsCookie(session) ? `{"cookie":${JSON.stringify(session.cookie)}}` : JSON.stringify(session);
+}
+
+const cookieToJSON = Cookie.prototype.toJSON;
+
+function hasOnlyItsCookie(session: Session | StoredSession): boolean {
+  const { cookie } = session;
+  if ((session as { toJSON?: unknown }).toJSON !== undefined || !(cookie instanceof Cookie) || cookie.toJSON !== cookieToJSON) return false;
+  // for-in also lists inherited enumerable keys, which JSON leaves out: such a session just takes the long road.
+  for (const key in session) {
+    if (key !== 'cookie') return false;
+  }
+  return true;
 }
 
 /** When a session expires, in ms since the epoch: never without a cookie expiry. */

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Cookie, cookieRecordOf, copyCookieRecord } from '../src/cookie.js';
+import { sessionJson } from '../src/memory-store.js';
+import { Session } from '../src/session.js';
 
 const anyValue = fc.oneof(
   fc.constant(undefined), fc.constant(null), fc.boolean(), fc.string(),
@@ -71,4 +73,32 @@ test('the record and its copies share nothing with the cookie or each other', ()
   first.path = '/c';
   assert.equal(copyCookieRecord(record, false).expires, expires);
   assert.equal(copyCookieRecord(record, true).path, '/a');
+});
+
+test('sessionJson is JSON.stringify, whatever the session holds (the cookie-only shortcut included)', () => {
+  const req = { sessionID: 'sid', sessionStore: {} } as unknown as ConstructorParameters<typeof Session>[0];
+  const cases: Array<Record<string, unknown>> = [];
+  const plain = new Session(req);
+  plain.cookie = new Cookie({ maxAge: 60_000, sameSite: 'lax' });
+  cases.push(plain as unknown as Record<string, unknown>);
+  const withData = new Session(req);
+  withData.cookie = new Cookie();
+  (withData as unknown as Record<string, unknown>).views = 3;
+  cases.push(withData as unknown as Record<string, unknown>);
+  const undefinedValue = new Session(req);
+  undefinedValue.cookie = new Cookie();
+  (undefinedValue as unknown as Record<string, unknown>).gone = undefined;
+  cases.push(undefinedValue as unknown as Record<string, unknown>);
+  const ownToJSON = new Session(req);
+  ownToJSON.cookie = new Cookie();
+  Object.defineProperty(ownToJSON, 'toJSON', { value: () => ({ replaced: true }) });
+  cases.push(ownToJSON as unknown as Record<string, unknown>);
+  const customCookie = new Session(req);
+  customCookie.cookie = new Cookie();
+  (customCookie.cookie as unknown as { toJSON: () => unknown }).toJSON = () => 'custom';
+  cases.push(customCookie as unknown as Record<string, unknown>);
+  cases.push({ cookie: { expires: null, path: '/' } }, { cookie: new Cookie({ maxAge: 1 }) }, Object.create({ inherited: 1 }, { cookie: { value: new Cookie(), enumerable: true } }) as Record<string, unknown>);
+  for (const session of cases) {
+    assert.equal(sessionJson(session as never), JSON.stringify(session));
+  }
 });
