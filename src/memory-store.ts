@@ -279,19 +279,23 @@ function startTimer(state: State): void {
  * JSON.stringify would put it in, without a second walk of the session.
  */
 export function sessionJson(session: Session | StoredSession): string {
-  return hasOnlyItsCookie(session) ? `{"cookie":${JSON.stringify(session.cookie)}}` : JSON.stringify(session);
+  const cookie = onlyCookieOf(session);
+  return cookie !== undefined ? `{"cookie":${JSON.stringify(cookie)}}` : JSON.stringify(session);
 }
 
 const cookieToJSON = Cookie.prototype.toJSON;
+const { propertyIsEnumerable } = Object.prototype;
 
-function hasOnlyItsCookie(session: Session | StoredSession): boolean {
+/** The session's cookie if that is all JSON.stringify would write of it (an own enumerable `Cookie`, nothing else). */
+function onlyCookieOf(session: Session | StoredSession): Cookie | undefined {
+  if ((session as { toJSON?: unknown }).toJSON !== undefined || !propertyIsEnumerable.call(session, 'cookie')) return undefined;
   const { cookie } = session;
-  if ((session as { toJSON?: unknown }).toJSON !== undefined || !(cookie instanceof Cookie) || cookie.toJSON !== cookieToJSON) return false;
+  if (!(cookie instanceof Cookie) || cookie.toJSON !== cookieToJSON) return undefined;
   // for-in also lists inherited enumerable keys, which JSON leaves out: such a session just takes the long road.
   for (const key in session) {
-    if (key !== 'cookie') return false;
+    if (key !== 'cookie') return undefined;
   }
-  return true;
+  return cookie;
 }
 
 /** When a session expires, in ms since the epoch: never without a cookie expiry. */

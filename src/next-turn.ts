@@ -72,11 +72,16 @@ function runBatch(): void {
     const c = tasks[i + 4];
     const d = tasks[i + 5];
     tasks.fill(undefined, i, i + SLOTS);
-    try {
-      context.runInAsyncScope(task, undefined, a, b, c, d);
-    } catch (err) {
-      process.nextTick(rethrow, err);
-    }
+    context.runInAsyncScope(runTask, undefined, task, a, b, c, d);
+  }
+}
+
+/** Runs in the task's own async context, so that its error, thrown again, is that context's too. */
+function runTask(task: Task, a: unknown, b: unknown, c: unknown, d: unknown): void {
+  try {
+    task(a, b, c, d);
+  } catch (err) {
+    process.nextTick(rethrow, err);
   }
 }
 

@@ -98,7 +98,17 @@ test('sessionJson is JSON.stringify, whatever the session holds (the cookie-only
   (customCookie.cookie as unknown as { toJSON: () => unknown }).toJSON = () => 'custom';
   cases.push(customCookie as unknown as Record<string, unknown>);
   cases.push({ cookie: { expires: null, path: '/' } }, { cookie: new Cookie({ maxAge: 1 }) }, Object.create({ inherited: 1 }, { cookie: { value: new Cookie(), enumerable: true } }) as Record<string, unknown>);
+  // A cookie JSON.stringify does not write: inherited, or not enumerable.
+  cases.push(Object.create({ cookie: new Cookie() }) as Record<string, unknown>);
+  cases.push(Object.defineProperty({}, 'cookie', { value: new Cookie(), enumerable: false }) as Record<string, unknown>);
+
   for (const session of cases) {
     assert.equal(sessionJson(session as never), JSON.stringify(session));
   }
+  // A cookie getter is read once, as JSON.stringify reads it once: what it gave is what is written.
+  const first = new Cookie({ path: '/first' });
+  let reads = 0;
+  const getter = Object.defineProperty({}, 'cookie', { get: () => (reads++ === 0 ? first : { other: 1 }), enumerable: true });
+  assert.equal(sessionJson(getter as never), JSON.stringify({ cookie: first }));
+  assert.equal(reads, 1);
 });

@@ -35,18 +35,21 @@ test('a task queued by a running task runs in the same turn, after those already
 test('a task that throws does not stop the others; its error is uncaught, as from its own setImmediate', async () => {
   // In a child process: node:test treats an uncaught exception as a failure of its own.
   const script = `
+    const { AsyncLocalStorage } = require('node:async_hooks');
     const { onNextTurn } = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'next-turn.ts'))});
+    const als = new AsyncLocalStorage();
     const ran = [];
     const uncaught = [];
-    process.on('uncaughtException', (err) => uncaught.push(err.message));
-    onNextTurn(() => ran.push('a'), 0, 0, 0, 0);
-    onNextTurn(() => { throw new Error('boom 1'); }, 0, 0, 0, 0);
-    onNextTurn(() => ran.push('b'), 0, 0, 0, 0);
-    onNextTurn(() => { throw new Error('boom 2'); }, 0, 0, 0, 0);
+    // Each error is thrown again in the context of the task that threw it.
+    process.on('uncaughtException', (err) => uncaught.push(err.message + ' in ' + als.getStore()));
+    als.run('a', () => onNextTurn(() => ran.push('a'), 0, 0, 0, 0));
+    als.run('one', () => onNextTurn(() => { throw new Error('boom 1'); }, 0, 0, 0, 0));
+    als.run('b', () => onNextTurn(() => ran.push('b'), 0, 0, 0, 0));
+    als.run('two', () => onNextTurn(() => { throw new Error('boom 2'); }, 0, 0, 0, 0));
     setTimeout(() => console.log(JSON.stringify({ ran, uncaught })), 20);
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script]);
-  assert.deepEqual(JSON.parse(stdout), { ran: ['a', 'b'], uncaught: ['boom 1', 'boom 2'] });
+  assert.deepEqual(JSON.parse(stdout), { ran: ['a', 'b'], uncaught: ['boom 1 in one', 'boom 2 in two'] });
 });
 
 test('each task runs in the async context it was queued from', async () => {
