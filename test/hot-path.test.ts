@@ -7,6 +7,18 @@ import { generateSessionId } from '../src/session-id-generator.js';
 import { hmacKey, VerifiedValues } from '../src/signature.js';
 import signature = require('cookie-signature');
 
+/** A MemoryStore whose get records the ids it is asked for (which also keeps it off the direct path). */
+function storeRecordingGets(): { store: session.MemoryStore; gets: string[] } {
+  const gets: string[] = [];
+  const store = new session.MemoryStore();
+  const get = store.get.bind(store);
+  store.get = (sid, cb) => {
+    gets.push(sid);
+    get(sid, cb);
+  };
+  return { store, gets };
+}
+
 test('default ids: 32 characters of base64url (24 random bytes), all distinct across pool refills', () => {
   const ids = new Set<string>();
   for (let i = 0; i < 1000; i++) {
@@ -27,13 +39,7 @@ test('VerifiedValues is bounded: the oldest value goes first', () => {
 });
 
 test('a cached, valid cookie does not make a tampered one valid, and the re-sent cookie is byte-identical', async () => {
-  const gets: string[] = [];
-  const store = new session.MemoryStore();
-  const get = store.get.bind(store);
-  store.get = (sid, cb) => {
-    gets.push(sid);
-    get(sid, cb);
-  };
+  const { store, gets } = storeRecordingGets();
   const app = express();
   app.use(session({ secret: 'k', resave: false, saveUninitialized: false, rolling: true, store, cookie: { maxAge: 60_000 } }));
   app.get('/', (req, res) => {
@@ -71,13 +77,7 @@ test('hmacKey: a string secret becomes a key object that signs exactly as the st
 });
 
 test('a Cookie header value verified once is known by its exact text; other spellings are verified in full', async () => {
-  const gets: string[] = [];
-  const store = new session.MemoryStore();
-  const get = store.get.bind(store);
-  store.get = (sid, cb) => {
-    gets.push(sid);
-    get(sid, cb);
-  };
+  const { store, gets } = storeRecordingGets();
   const app = express();
   app.use((req, _res, next) => {
     // cookie-parser's place: a value that is only the header's text, never decoded.
