@@ -1,11 +1,8 @@
 import type { SessionIncomingMessage } from './options.js';
-import { signingSecretOf, type Session } from './session.js';
+import type { SessionRequest } from './request.js';
+import { signingSecretOf } from './session.js';
 import { decodeIfEncoded } from './session-id.js';
 import { signSessionId, verifySignedValue, type Secret } from './signature.js';
-
-interface HelperRequest extends SessionIncomingMessage {
-  session?: Session;
-}
 
 /**
  * The session cookie's value exactly as `Set-Cookie` carries it for this
@@ -18,7 +15,7 @@ interface HelperRequest extends SessionIncomingMessage {
  *   default: the signing secret of the middleware that served `req`, then `req.secret`
  */
 export function getCookieValue(req: SessionIncomingMessage, _name?: string, secret?: Secret | readonly Secret[]): string {
-  const request = req as HelperRequest;
+  const request = req as SessionRequest;
   if (!request || !request.session || typeof request.sessionID !== 'string') {
     throw new TypeError('getCookieValue(req) needs a request with a session: call it after the session middleware has run');
   }
@@ -40,5 +37,5 @@ export function unsigncookie(value: string, secrets: Secret | readonly Secret[])
     throw new TypeError('unsigncookie(value, secrets) needs a secret or a non-empty array of secrets');
   }
   const decoded = decodeIfEncoded(value);
-  return verifySignedValue(decoded.startsWith('s:') ? decoded.slice(2) : decoded, list);
+  return verifySignedValue(decoded.startsWith('s:') ? decoded.slice(2) : decoded, list)?.id ?? false;
 }

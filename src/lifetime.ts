@@ -1,27 +1,43 @@
 import type { Cookie } from './cookie.js';
 
-// The lifetime rules: the absolute end (`maxLifetime`), expiry on load
-// (`checkExpiry`) and the recent-touch window (`touchAfter`).
-
 /**
- * Keeps `cookie.expires` within the absolute lifetime, so that stores which
- * derive their TTL from it expire the session on time. `_expires` is set
- * directly: the `expires` setter would also shrink `originalMaxAge`, the idle
- * timeout that later touches reset to.
+ * The absolute lifetime (`maxLifetime`): made once per middleware, only when
+ * the option is set. The creation time is kept in the cookie (`createdAt`).
  */
-export function limitToLifetime(cookie: Cookie, maxLifetime: number): void {
-  const now = Date.now();
-  if (!hasCreationTime(cookie, now)) cookie.createdAt = now;
-  const end = cookie.createdAt! + maxLifetime;
-  const expires = cookie.expires;
-  if (!(expires instanceof Date) || expires.valueOf() > end) cookie._expires = new Date(end);
+export class Lifetime {
+  constructor(readonly maxLifetime: number) {}
+
+  /** A new session's cookie: its lifetime starts now. */
+  start(cookie: Cookie): void {
+    cookie.createdAt = Date.now();
+    this.limit(cookie);
+  }
+
+  /**
+   * Keeps `cookie.expires` within the absolute lifetime, so that stores which
+   * derive their TTL from it expire the session on time. `_expires` is set
+   * directly: the `expires` setter would also shrink `originalMaxAge`, the idle
+   * timeout that later touches reset to.
+   */
+  limit(cookie: Cookie): void {
+    const now = Date.now();
+    if (!hasCreationTime(cookie, now)) cookie.createdAt = now;
+    const end = cookie.createdAt! + this.maxLifetime;
+    const expires = cookie.expires;
+    if (!(expires instanceof Date) || expires.valueOf() > end) cookie._expires = new Date(end);
+  }
+
+  /** Whether the session has reached its absolute end. */
+  hasEnded(cookie: Cookie, now: number): boolean {
+    return hasCreationTime(cookie, now) && cookie.createdAt! + this.maxLifetime <= now;
+  }
 }
 
-/** Whether a loaded session is past its `cookie.expires` or its absolute end. */
-export function hasExpired(cookie: Cookie, maxLifetime: number | undefined, now: number): boolean {
+/** Whether a loaded session is past its `cookie.expires` or its absolute end (`checkExpiry`). */
+export function hasExpired(cookie: Cookie, lifetime: Lifetime | undefined, now: number): boolean {
   const expires = cookie.expires;
   if (expires instanceof Date && expires.valueOf() <= now) return true;
-  return maxLifetime !== undefined && hasCreationTime(cookie, now) && cookie.createdAt! + maxLifetime <= now;
+  return lifetime !== undefined && lifetime.hasEnded(cookie, now);
 }
 
 /**
@@ -35,7 +51,7 @@ function hasCreationTime(cookie: Cookie, now: number): boolean {
   return typeof createdAt === 'number' && Number.isFinite(createdAt) && createdAt <= now;
 }
 
-/** Whether the cookie was last touched (expires − originalMaxAge) less than `window` ms ago. */
+/** Whether the cookie was last touched (expires − originalMaxAge) less than `window` ms ago (`touchAfter`). */
 export function wasTouchedWithin(cookie: Cookie, window: number): boolean {
   const expires = cookie.expires;
   const maxAge = cookie.originalMaxAge;

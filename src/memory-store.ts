@@ -1,5 +1,5 @@
 import { inherits } from 'node:util';
-import { Cookie, cookieRecordOf, copyCookieRecord, type CookieRecord } from './cookie.js';
+import { Cookie } from './cookie.js';
 import { Store, type StoreCallback } from './store.js';
 import type { Session, StoredSession } from './session.js';
 
@@ -19,13 +19,13 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * One stored session: the JSON `set` wrote, and a newer cookie when `touch`
- * has replaced it since (a touch rewrites only that small part: as a flat
- * record of the cookie's JSON, or that JSON itself), plus the expiry as a number.
+ * One stored session: the JSON `set` wrote, and a newer cookie's JSON when
+ * `touch` has replaced it since (a touch rewrites only that small part), plus
+ * the expiry as a number.
  */
 interface Entry {
   json: string;
-  touchedCookie: CookieRecord | string | undefined;
+  touchedCookie: string | undefined;
   expires: number;
 }
 
@@ -75,8 +75,6 @@ interface State {
   sweepInterval: number;
   cursor: Iterator<string> | undefined;
   timer: NodeJS.Timeout | undefined;
-  /** The sync operations handed to the middleware (see `directStoreOf`). */
-  direct: DirectStore | undefined;
 }
 
 type Internal = MemoryStore & { [kState]: State };
@@ -94,7 +92,7 @@ export const MemoryStore = function MemoryStore(this: MemoryStore) {
   if (typeof sweepInterval !== 'number' || !(sweepInterval > 0) || !Number.isFinite(sweepInterval)) {
     throw new TypeError(`sweepInterval option is invalid: ${String(sweepInterval)} (use milliseconds, e.g. 1000)`);
   }
-  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined, direct: undefined };
+  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined };
   Object.defineProperty(this, kState, { value: state });
   Object.defineProperty(this, 'sessions', {
     configurable: true,
@@ -149,51 +147,15 @@ MemoryStore.prototype.touch = function touch(this: Internal, sid, session, callb
   if (callback) defer(callback);
 };
 
-/**
- * The built-in store's own operations without the callback round trip, for
- * the middleware's per-request load and commit. Only for a store whose
- * `get`, `set` and `touch` are still the built-in ones: a wrapped or
- * overridden method (a spy, a subclass) must see every call, so such a store
- * gets none and is called through its methods as any other store.
- */
-export interface DirectStore {
-  /** As `get`, but a touched cookie's expiry is a Date, not its ISO string (the middleware would only parse it back). */
-  get(sid: string): StoredSession | undefined;
-  set(sid: string, session: Session): void;
-  touch(sid: string, session: Session): void;
-}
-
-const { get: builtinGet, set: builtinSet, touch: builtinTouch } = MemoryStore.prototype;
-
-export function directStoreOf(store: object): DirectStore | undefined {
-  const candidate = store as Partial<Internal>;
-  if (candidate.get !== builtinGet || candidate.set !== builtinSet || candidate.touch !== builtinTouch) return undefined;
-  const state = candidate[kState];
-  if (state === undefined) return undefined;
-  return (state.direct ??= directStore(state));
-}
-
-function directStore(state: State): DirectStore {
-  return {
-    get: (sid) => readEntry(state, sid, true),
-    set: (sid, session) => writeEntry(state, sid, session),
-    touch: (sid, session) => touchEntry(state, sid, session),
-  };
-}
-
-/**
- * A fresh copy of a live session, now the most recently used one (for `max`).
- * With `keepDates`, a touched cookie's expiry is a Date rather than its JSON
- * string (the middleware would only parse the string back).
- */
-function readEntry(state: State, sid: string, keepDates = false): StoredSession | undefined {
+/** A fresh copy of a live session, now the most recently used one (for `max`). */
+function readEntry(state: State, sid: string): StoredSession | undefined {
   const entry = liveEntry(state, sid);
   if (entry === undefined) return undefined;
   if (state.max !== Infinity) {
     state.entries.delete(sid);
     state.entries.set(sid, entry);
   }
-  return parseEntry(entry, keepDates);
+  return parseEntry(entry);
 }
 
 function writeEntry(state: State, sid: string, session: Session | StoredSession): void {
@@ -206,7 +168,7 @@ function touchEntry(state: State, sid: string, session: Session | StoredSession)
   if (entry === undefined) return;
   // Only the cookie: the stored data may be newer than this request's copy.
   const cookie = session.cookie;
-  entry.touchedCookie = cookieRecordOf(cookie) ?? JSON.stringify(cookie);
+  entry.touchedCookie = JSON.stringify(cookie);
   entry.expires = expiryOf(cookie);
   store(state, sid, entry);
 }
@@ -307,11 +269,10 @@ function expiryOf(cookie: unknown): number {
 }
 
 /** A fresh copy of the stored session, with the touched cookie in the cookie's place. */
-function parseEntry(entry: Entry, keepDates = false): StoredSession {
+function parseEntry(entry: Entry): StoredSession {
   const session = JSON.parse(entry.json) as StoredSession;
   const touched = entry.touchedCookie;
-  if (typeof touched === 'string') session.cookie = JSON.parse(touched) as StoredSession['cookie'];
-  else if (touched !== undefined) session.cookie = copyCookieRecord(touched, keepDates);
+  if (touched !== undefined) session.cookie = JSON.parse(touched) as StoredSession['cookie'];
   return session;
 }
 

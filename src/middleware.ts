@@ -1,16 +1,20 @@
 import type { ServerResponse } from 'node:http';
+import { Commit } from './commit.js';
 import { CommitQueue } from './commit-queue.js';
+import { RequestContext, type Shared } from './context.js';
+import { Lifetime } from './lifetime.js';
+import { attachNewSession, findSession, loadSession } from './load.js';
 import { debug } from './logging.js';
 import { generateSession } from './new-session.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
-import { requestPathname } from './request.js';
-import { RequestState, type NextFunction, type SessionedRequest, type Shared } from './request-state.js';
-import type { Session, SessionRequest } from './session.js';
-import { readSessionId } from './session-id.js';
+import { requestPathname, type NextFunction, type SessionRequest } from './request.js';
+import { interceptResponse } from './response-hooks.js';
+import type { Session, SessionHolder } from './session.js';
+import { readSessionId, type IdReading } from './session-id.js';
 import { SetCookieSerializer } from './set-cookie.js';
-import { hmacKey, VerifiedValues, type Secret } from './signature.js';
+import { Signer } from './signature.js';
 
-export type { NextFunction } from './request-state.js';
+export type { NextFunction } from './request.js';
 
 /** What `session(options)` returns: a Connect/Express middleware. */
 export interface SessionMiddleware {
@@ -27,81 +31,104 @@ export interface SessionMiddleware {
 const noop = (): void => {};
 
 /**
- * Builds the middleware for one resolved config. Each request runs four
- * steps: read the id, load (or create) the session, attach it to `req`, and
- * commit it when the response ends.
+ * Builds the middleware for one resolved config. A request runs three steps:
+ * read the id (session-id.ts), load or create the session and attach it
+ * (load.ts), and commit it when the response ends (commit.ts), over one
+ * `RequestContext` (context.ts).
  */
 export function createMiddleware(config: SessionConfig): SessionMiddleware {
   const { store } = config;
-  const keys = config.secrets && Object.freeze(config.secrets.map(hmacKey));
   const shared: Shared = {
     config,
-    storeImplementsTouch: typeof store.touch === 'function',
-    commits: new CommitQueue(),
-    storeReady: true,
+    storeHasTouch: typeof store.touch === 'function',
     setCookie: new SetCookieSerializer(config.name),
-    verified: config.secrets ? new VerifiedValues() : undefined,
+    lifetime: config.maxLifetime === undefined ? undefined : new Lifetime(config.maxLifetime),
+    commits: config.concurrency === 'merge' ? new CommitQueue() : undefined,
   };
+  const signer = config.secrets && new Signer(config.secrets, true);
+  let storeReady = true;
 
   // express-session's Store#regenerate (which stores built on it inherit)
   // calls this.generate(req), so every store needs one on the instance.
-  store.generate = (req: SessionRequest) => generateSession(req as SessionedRequest, config);
+  store.generate = (req: SessionHolder) => generateSession(req as unknown as SessionRequest, config, shared.lifetime);
 
   if (typeof store.on === 'function') {
     store.on('disconnect', () => {
-      shared.storeReady = false;
+      storeReady = false;
     });
     store.on('connect', () => {
-      shared.storeReady = true;
+      storeReady = true;
     });
   }
 
-  const middleware = function session(req: SessionedRequest, res: ServerResponse, next: NextFunction): void {
+  /** The signer for this request: the `secret` option's, or one for cookie-parser's `req.secret`. */
+  const signerFor = (req: SessionRequest): Signer | undefined => signer ?? (req.secret ? new Signer([req.secret], false) : undefined);
+
+  const middleware = function session(req: SessionRequest, res: ServerResponse, next: NextFunction): void {
     if (req.session) {
       next();
       return;
     }
-    if (!shared.storeReady) {
+    if (!storeReady) {
       debug('store is disconnected');
       next();
       return;
     }
-
     const cookieOptions = typeof config.cookie === 'function' ? config.cookie(req) : config.cookie;
     if (requestPathname(req).indexOf(cookieOptions.path || '/') !== 0) {
       debug('pathname mismatch');
       next();
       return;
     }
-
-    const secrets = keys ?? secretsFor(req);
-    if (!secrets) {
+    const requestSigner = signerFor(req);
+    if (!requestSigner) {
       next(new Error('secret option required for sessions'));
       return;
     }
+    req.sessionStore = store;
 
-    const state = new RequestState(shared, req, res, next, secrets);
-    const id = readSessionId(req, config, secrets, state);
-    if (id instanceof Promise) {
-      id.then((value) => state.start(value), next);
+    // 1. Read the id.
+    const reading = readSessionId(req, config, requestSigner);
+    if (reading instanceof Promise) {
+      reading.then((value) => start(new RequestContext(shared, req, next, requestSigner, value), res), next);
     } else {
-      state.start(id);
+      start(new RequestContext(shared, req, next, requestSigner, reading), res);
     }
   } as SessionMiddleware;
 
-  middleware.load = async (req: SessionedRequest): Promise<Session | null> => {
+  middleware.load = async (req: SessionRequest): Promise<Session | null> => {
     if (req.session) return req.session;
-    if (!shared.storeReady) return null;
-    const secrets = keys ?? secretsFor(req);
-    if (!secrets) throw new Error('secret option required for sessions');
-    const state = new RequestState(shared, req, undefined, noop, secrets);
-    return state.loadOnly(await readSessionId(req, config, secrets, state));
+    if (!storeReady) return null;
+    const requestSigner = signerFor(req);
+    if (!requestSigner) throw new Error('secret option required for sessions');
+    req.sessionStore = store;
+    const reading: IdReading = await readSessionId(req, config, requestSigner);
+    return findSession(new RequestContext(shared, req, noop, requestSigner, reading));
   };
 
   return middleware;
 }
 
-/** Without a `secret` option: cookie-parser's `req.secret`, as express-session falls back to. */
-function secretsFor(req: SessionedRequest): readonly Secret[] | undefined {
-  return req.secret ? [req.secret] : undefined;
+/**
+ * 2. Load (or create) the session and hand over to the app; 3. commit it when
+ * the response ends (`Commit`, hooked into the response first). A request
+ * without an id gets its new session, and the app, at once.
+ */
+function start(ctx: RequestContext, res: ServerResponse): void {
+  interceptResponse(res, new Commit(ctx, res));
+  const { next } = ctx;
+  if (ctx.cookieId) {
+    loadSession(ctx).then(() => next(), next);
+    return;
+  }
+  debug('no SID sent, generating session');
+  let pending: void | Promise<void>;
+  try {
+    pending = attachNewSession(ctx);
+  } catch (err) {
+    next(err);
+    return;
+  }
+  if (pending) pending.then(() => next(), next);
+  else next();
 }

@@ -1,24 +1,24 @@
 import { Cookie, type CookieOptions } from './cookie.js';
-import { limitToLifetime } from './lifetime.js';
-import type { SessionConfig, SessionIncomingMessage } from './options.js';
-import { isSecureRequest } from './request.js';
-import { Session, type SessionRequest } from './session.js';
+import type { Lifetime } from './lifetime.js';
+import type { SessionConfig } from './options.js';
+import { isSecureRequest, type SessionRequest } from './request.js';
+import { Session, type SessionHolder } from './session.js';
 
 /**
  * A new session (new id, new cookie) on `req`, as `store.generate(req)` makes
  * it. `genid` may answer with a Promise, and then so does this.
  */
-export function generateSession(req: SessionIncomingMessage, config: SessionConfig): void | Promise<void> {
+export function generateSession(req: SessionRequest, config: SessionConfig, lifetime: Lifetime | undefined): void | Promise<void> {
   const id = config.genid(req);
   if (isThenable(id)) {
-    return Promise.resolve(id).then((value) => attachNewSession(req, config, value));
+    return Promise.resolve(id).then((value) => attachNewSession(req, config, lifetime, value));
   }
-  attachNewSession(req, config, id);
+  attachNewSession(req, config, lifetime, id);
 }
 
-function attachNewSession(req: SessionIncomingMessage & { session?: Session }, config: SessionConfig, id: string): void {
+function attachNewSession(req: SessionRequest, config: SessionConfig, lifetime: Lifetime | undefined, id: string): void {
   req.sessionID = id;
-  const session = new Session(req as unknown as SessionRequest);
+  const session = new Session(req as unknown as SessionHolder);
   req.session = session;
 
   const cookieOptions: CookieOptions = typeof config.cookie === 'function' ? config.cookie(req) : config.cookie;
@@ -33,10 +33,7 @@ function attachNewSession(req: SessionIncomingMessage & { session?: Session }, c
     if (cookieOptions.sameSite === 'auto') session.cookie.sameSite = secure ? 'none' : 'lax';
   }
 
-  if (config.maxLifetime !== undefined) {
-    session.cookie.createdAt = Date.now();
-    limitToLifetime(session.cookie, config.maxLifetime);
-  }
+  lifetime?.start(session.cookie);
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

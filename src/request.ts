@@ -1,5 +1,18 @@
 import type { TLSSocket } from 'node:tls';
 import type { SessionIncomingMessage } from './options.js';
+import type { Session, SessionStore } from './session.js';
+
+/**
+ * The request as the middleware and the helpers handle it: the public request
+ * type of the option callbacks, with the session and store the middleware sets.
+ */
+export interface SessionRequest extends SessionIncomingMessage {
+  session?: Session;
+  sessionStore?: SessionStore;
+}
+
+/** Connect's and Express's `next`. */
+export type NextFunction = (err?: unknown) => void;
 
 /**
  * Whether the request arrived over HTTPS: a TLS socket, or, by the `proxy`
@@ -17,7 +30,6 @@ export function isSecureRequest(req: SessionIncomingMessage, trustProxy: boolean
   const proto = (comma === -1 ? value : value.slice(0, comma)).trim().toLowerCase();
   return proto === 'https';
 }
-
 /** The path of the original request URL (before Express strips a mount path), without the query. */
 export function requestPathname(req: SessionIncomingMessage): string {
   const url = req.originalUrl ?? req.url ?? '';

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import onHeaders = require('on-headers');
-import { onNextTurn } from './next-turn.js';
 
 /**
  * The only module that touches the response. WebSocket callers pass `{}` or
@@ -12,11 +11,9 @@ export interface ResponseHooks {
   beforeHeaders(): void;
   /**
    * Runs once, when the app ends the response. A returned Promise holds the
-   * end of the response until it settles; `END_NEXT_TURN` (the commit is
-   * already done) ends it from `onNextTurn`, as a store's callback would;
-   * undefined ends it now.
+   * end of the response until it settles; undefined ends it now.
    */
-  beforeEnd(): Promise<void> | typeof END_NEXT_TURN | undefined;
+  beforeEnd(): Promise<void> | undefined;
   /**
    * `beforeEnd`'s Promise rejected. If nothing had been sent yet, the held
    * response was dropped and `res` is free for an error response; otherwise
@@ -24,9 +21,6 @@ export interface ResponseHooks {
    */
   onCommitError(err: unknown): void;
 }
-
-/** `beforeEnd`'s answer when the commit is done: the response ends on the next turn. */
-export const END_NEXT_TURN = 'next-turn';
 
 type ResponseLike = Partial<Pick<ServerResponse, 'headersSent' | 'getHeaderNames' | 'removeHeader' | 'writeHead'>> & {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Node's overloads of end() take any chunk
@@ -52,7 +46,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     if (ended) return false;
     ended = true;
 
-    let pending: Promise<void> | typeof END_NEXT_TURN | undefined;
+    let pending: Promise<void> | undefined;
     try {
       pending = hooks.beforeEnd();
     } catch (err) {
@@ -62,13 +56,6 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
       throw err;
     }
     if (!pending) return originalEnd.apply(this, args);
-    if (pending === END_NEXT_TURN) {
-      // Not from inside the app's end() call, as with a store's callback: the
-      // response goes out with the rest of the turn's (measured faster over
-      // HTTP than ending at once).
-      onNextTurn(endNow, originalEnd, res, args, hooks);
-      return this;
-    }
 
     // Nothing has reached the client yet: hold the whole response (headers
     // included) until the store has answered, so a failed save can still

@@ -1,75 +1,81 @@
 import { parse } from 'cookie';
 import { debug, deprecate } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
-import { verifySignedValue, type Secret, type SecretMatch, type VerifiedValues } from './signature.js';
-
-/** What reading the id reports besides the id, and the cache it may use. */
-export interface IdVerification extends SecretMatch {
-  /** The `s:` value the id came from, when it was verified with the current secret (it can be sent back as is). */
-  signedValue: string | undefined;
-  /** Values verified before, when the secrets are fixed (not `req.secret`). */
-  readonly verified: VerifiedValues | undefined;
-}
+import type { Signer, VerifiedId } from './signature.js';
 
 /** No id found (`undefined`), or cookie-parser's `false` for a bad signature, as express-session passes it on. */
 export type MissingId = undefined | false;
+
+/** What reading a request's session ID found: the id (or none), and how it was verified. */
+export interface IdReading {
+  readonly id: string | MissingId;
+  /** The `s:` value the id came from when the current secret verified it (it can be sent back as is). */
+  readonly signedValue: string | undefined;
+  /** Which secret verified the id (0: the current one, or not signed by us). */
+  readonly secretIndex: number;
+}
+
+const NO_ID: IdReading = Object.freeze({ id: undefined, signedValue: undefined, secretIndex: 0 });
+
+/** An id that reached us without our signature check: cookie-parser's, or an unsigned one. */
+function unverified(id: string | MissingId): IdReading {
+  return id === undefined ? NO_ID : { id, signedValue: undefined, secretIndex: 0 };
+}
 
 /**
  * Finds the session ID a request carries, in express-session's order: the
  * `Cookie` header, then cookie-parser's `req.signedCookies` and `req.cookies`,
  * then the `alternateTokenValue` option (which may answer with a Promise).
  */
-export function readSessionId(
-  req: SessionIncomingMessage,
-  config: SessionConfig,
-  secrets: readonly Secret[],
-  match?: IdVerification,
-): string | MissingId | Promise<string | MissingId> {
+export function readSessionId(req: SessionIncomingMessage, config: SessionConfig, signer: Signer): IdReading | Promise<IdReading> {
   const { name, allowUnsigned } = config;
-  let id: string | MissingId;
+  let reading = NO_ID;
 
   const header = req.headers.cookie as string | string[] | undefined;
   if (header) {
     // Only our cookie is decoded: a header often carries many others.
     const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
-    if (encoded !== undefined) id = verifyHeaderValue(encoded, secrets, allowUnsigned, match);
+    if (encoded !== undefined) reading = verifyHeaderValue(encoded, signer, allowUnsigned) ?? NO_ID;
   }
 
-  if (!id && req.signedCookies) {
+  if (!reading.id && req.signedCookies) {
     // cookie-parser has already checked the signature.
-    id = req.signedCookies[name] as string | MissingId;
-    if (id) deprecate('cookie should be available in req.headers.cookie');
+    reading = unverified(req.signedCookies[name] as string | MissingId);
+    if (reading.id) deprecate('cookie should be available in req.headers.cookie');
   }
 
-  if (!id && req.cookies) {
-    const raw = req.cookies[name];
-    if (typeof raw === 'string' && raw) {
-      const verified = verifyValue(raw, secrets, allowUnsigned, match);
-      if (verified && raw.startsWith('s:')) deprecate('cookie should be available in req.headers.cookie');
-      id = verified || id;
-    }
-  }
+  if (!reading.id && req.cookies) reading = readParsedCookie(req.cookies[name], signer, allowUnsigned) ?? reading;
 
-  if (!id && config.alternateTokenValue) {
+  if (!reading.id && config.alternateTokenValue) {
     const token = config.alternateTokenValue(req);
+    const before = reading;
     if (isPromise(token)) {
       // Promise.resolve: a foreign thenable (e.g. Bluebird) must still come back as a native Promise.
-      return Promise.resolve(token).then((value) => verifyToken(value, secrets, allowUnsigned, match) || id);
+      return Promise.resolve(token).then((value) => verifyToken(value, signer, allowUnsigned) ?? before);
     }
-    id = verifyToken(token, secrets, allowUnsigned, match) || id;
+    reading = verifyToken(token, signer, allowUnsigned) ?? reading;
   }
 
-  return id;
+  return reading;
 }
 
 function keepEncoded(value: string): string {
   return value;
 }
 
+/** cookie-parser's `req.cookies[name]`: a value that is still signed, or an unsigned one. */
+function readParsedCookie(raw: unknown, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+  if (typeof raw !== 'string' || !raw) return undefined;
+  const verified = verifyValue(raw, signer, allowUnsigned);
+  if (verified?.id && raw.startsWith('s:')) deprecate('cookie should be available in req.headers.cookie');
+  return verified?.id ? verified : undefined;
+}
+
 /** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */
-function verifyToken(token: unknown, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
+function verifyToken(token: unknown, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
   if (typeof token !== 'string' || !token) return undefined;
-  return verifyValue(decodeIfEncoded(token), secrets, allowUnsigned, match);
+  const verified = verifyValue(decodeIfEncoded(token), signer, allowUnsigned);
+  return verified?.id ? verified : undefined;
 }
 
 /**
@@ -92,42 +98,25 @@ export function decodeIfEncoded(value: string): string {
 }
 
 /** The session cookie's value as the Cookie header carries it: known already, or decoded and verified. */
-function verifyHeaderValue(encoded: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
-  const known = match?.verified?.getSent(encoded);
-  if (known !== undefined) {
-    match!.secretIndex = 0;
-    match!.signedValue = known.signed;
-    return known.id;
-  }
+function verifyHeaderValue(encoded: string, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+  const known = signer.knownHeaderValue(encoded);
+  if (known !== undefined) return known;
   const raw = decodeCookieValue(encoded);
   if (!raw) return undefined;
-  const id = verifyValue(raw, secrets, allowUnsigned, match);
+  const verified = verifyValue(raw, signer, allowUnsigned);
   // Verified with the current secret (an unsigned value never is: it is not cached).
-  if (id !== undefined && match?.signedValue === raw) match.verified?.addSent(encoded, raw, id);
-  return id;
+  if (verified !== undefined && verified.signedValue === raw) signer.rememberHeaderValue(encoded, verified as VerifiedId);
+  return verified;
 }
 
 /** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */
-function verifyValue(raw: string, secrets: readonly Secret[], allowUnsigned: boolean, match?: IdVerification): string | undefined {
+function verifyValue(raw: string, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
   if (raw.startsWith('s:')) {
-    const known = match?.verified?.get(raw);
-    if (known !== undefined) {
-      match!.secretIndex = 0;
-      match!.signedValue = raw;
-      return known;
-    }
-    const id = verifySignedValue(raw.slice(2), secrets, match);
-    if (id === false) {
-      debug('cookie signature invalid');
-      return undefined;
-    }
-    if (match && match.secretIndex === 0) {
-      match.signedValue = raw;
-      match.verified?.add(raw, id);
-    }
-    return id;
+    const verified = signer.verify(raw);
+    if (verified === undefined) debug('cookie signature invalid');
+    return verified;
   }
-  if (allowUnsigned) return raw;
+  if (allowUnsigned) return unverified(raw);
   debug('cookie unsigned');
   return undefined;
 }

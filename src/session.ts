@@ -1,16 +1,36 @@
-import { Cookie, type CookieData } from './cookie.js';
+import { Cookie } from './cookie.js';
 import { settle, type Callback } from './callback.js';
+import type { Secret } from './signature.js';
 import { callStore } from './store-call.js';
-import type { SessionStore } from './store.js';
+import { storedExpiry, type StoredSession } from './stored-session.js';
 
-/** What a store hands back from `get`: plain data with a serialized cookie. */
-export interface StoredSession {
-  cookie: Cookie | CookieData | Record<string, unknown>;
-  [key: string]: unknown;
+export type { StoredSession } from './stored-session.js';
+
+/** A store callback: an error, or the result. */
+export type StoreCallback<T = void> = (err?: unknown, result?: T) => void;
+
+/**
+ * What the middleware needs from a store. Stores are duck-typed: any object with
+ * `get`, `set` and `destroy` will do (callback or Promise style); `touch` is optional.
+ * Third-party stores built on express-session's own `Store` fit this as they are.
+ * Declared here, beside the Session that is saved through it (store.ts builds on both).
+ */
+export interface SessionStore {
+  get(sid: string, callback: StoreCallback<StoredSession | null | undefined>): unknown;
+  set(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
+  destroy(sid: string, callback?: StoreCallback): unknown;
+  touch?(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
+  /** Assigned by `session()`: gives `req` a new session. */
+  generate?(req: SessionHolder): void | Promise<void>;
+  on?(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
 }
 
-/** The request fields a session needs: set by the middleware, or by `Store#load`. */
-export interface SessionRequest {
+/**
+ * What a session and a store's `generate`/`regenerate` need of a request: its
+ * id, its store and the session slot. The middleware's request has them; so
+ * has the small object `Store#load` makes.
+ */
+export interface SessionHolder {
   sessionID: string;
   sessionStore: SessionStore;
   session?: Session;
@@ -24,7 +44,7 @@ export interface SessionTracker {
   /** The `storeTimeout` option of the middleware, for the store calls of the session methods. */
   readonly storeTimeout: number | undefined;
   /** The secret that signs this request's cookie (for `getCookieValue`). */
-  readonly signingSecret: import('./signature.js').Secret;
+  readonly signingSecret: Secret;
   /** Called just before `save()` writes a wrapped session (see `trackSession`). */
   saving(session: Session): void;
   /** Writes the session to the store: a plain `set`, or a merge onto the latest version. */
@@ -65,10 +85,10 @@ const kUnwrapped = Symbol('express-session-cn.unwrapped');
  */
 export class Session {
   declare readonly id: string;
-  declare readonly req: SessionRequest;
+  declare readonly req: SessionHolder;
   declare cookie: Cookie;
 
-  constructor(req: SessionRequest, data?: object | null) {
+  constructor(req: SessionHolder, data?: object | null) {
     Object.defineProperty(this, 'req', { value: req });
     Object.defineProperty(this, 'id', { value: req.sessionID });
 
@@ -176,7 +196,7 @@ function keptData(session: Session, options: RegenerateOptions | undefined): Rec
  * Turns what a store returned into a live `Session` on `req.session`. The
  * stored object itself becomes the session data (express-session mutates it too).
  */
-export function createSession(req: SessionRequest, data: StoredSession): Session {
+export function createSession(req: SessionHolder, data: StoredSession): Session {
   const expiresDate = storedExpiry(data);
   const stored = data.cookie as Record<string, unknown>;
   const originalMaxAge = stored.originalMaxAge;
@@ -193,75 +213,13 @@ export function createSession(req: SessionRequest, data: StoredSession): Session
   return session;
 }
 
-/**
- * What a store hands back is outside our control: anything but a session with a
- * cookie is one clear error (never a crash later, on the way out). Session ids
- * are bearer secrets, so they are kept out of the message.
- */
-function assertStoredSession(data: unknown): asserts data is StoredSession {
-  if (typeof data !== 'object' || data === null) {
-    throw new TypeError(`session store returned ${describe(data)} from get(), not a session object`);
-  }
-  const cookie = (data as { cookie?: unknown }).cookie;
-  if (typeof cookie !== 'object' || cookie === null) {
-    throw new TypeError(`session store returned a session without a cookie object (cookie: ${describe(cookie)})`);
-  }
-}
-
-/**
- * Checks what a store handed back, and parses the cookie's `expires` when it
- * is a string (as JSON stores hand it back): the Date the cookie gets.
- */
-function storedExpiry(data: unknown): Date | undefined {
-  assertStoredSession(data);
-  const expires = (data.cookie as { expires?: unknown }).expires;
-  if (expires == null) return undefined;
-  if (typeof expires === 'string') {
-    const date = new Date(expires);
-    if (!Number.isNaN(date.valueOf())) return date;
-  } else if (expires instanceof Date && !Number.isNaN(expires.valueOf())) {
-    return undefined;
-  }
-  throw new TypeError(`session store returned a session whose cookie.expires is not a date (${describe(expires)})`);
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'string') return `a string${value.length <= 40 ? ` "${value}"` : ''}`;
-  return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : `a ${typeof value}`;
-}
-
 function storeTimeout(session: Session): number | undefined {
   return trackerOf(session)?.storeTimeout;
 }
 
 /** The secret the middleware that served `session`'s request signs with, if a middleware did. */
-export function signingSecretOf(session: Session | undefined): import('./signature.js').Secret | undefined {
+export function signingSecretOf(session: Session | undefined): Secret | undefined {
   return session ? trackerOf(session)?.signingSecret : undefined;
-}
-
-/**
- * The end-of-response save, as `req.session.save()` would do it, but written
- * straight to `direct` (the built-in store, which answers at once) when the
- * session is this tracker's and its `save` is the built-in one: nothing is
- * then left to wait for, and undefined is returned. A throw from the store
- * reaches the caller.
- */
-export function commitSave(session: Session, tracker: SessionTracker, direct: SyncStore | undefined): Promise<void> | undefined {
-  if (direct === undefined || trackerOf(session) !== tracker || session.save !== builtinSave) {
-    return session.save();
-  }
-  if (isWrapped(session)) tracker.saving(session);
-  direct.set(session.id, session);
-  return undefined;
-}
-
-/** `save` as defined here: a wrapper (an APM agent's, a test's) on the prototype or the session is called instead. */
-const builtinSave = Session.prototype.save;
-
-/** A store that writes at once (the built-in MemoryStore's `directStoreOf`). */
-interface SyncStore {
-  set(sid: string, session: Session): void;
 }
 
 function saveSession(session: Session): Promise<void> {

@@ -1,24 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { inherits } from 'node:util';
-import { createSession, type Session, type SessionRequest, type StoredSession } from './session.js';
+import { createSession, type Session, type SessionHolder, type SessionStore, type StoreCallback, type StoredSession } from './session.js';
 
-/** A store callback: an error, or the result. */
-export type StoreCallback<T = void> = (err?: unknown, result?: T) => void;
-
-/**
- * What the middleware needs from a store. Stores are duck-typed: any object with
- * `get`, `set` and `destroy` will do (callback or Promise style); `touch` is optional.
- * Third-party stores built on express-session's own `Store` fit this as they are.
- */
-export interface SessionStore {
-  get(sid: string, callback: StoreCallback<StoredSession | null | undefined>): unknown;
-  set(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
-  destroy(sid: string, callback?: StoreCallback): unknown;
-  touch?(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
-  /** Assigned by `session()`: gives `req` a new session. */
-  generate?(req: SessionRequest): void | Promise<void>;
-  on?(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
-}
+// The store contract is declared beside Session (session.ts), which is saved through it.
+export type { SessionStore, StoreCallback } from './session.js';
 
 /**
  * Base class for session stores. An ES5 constructor on purpose: many stores do
@@ -35,13 +20,13 @@ export interface Store extends EventEmitter {
   length?(callback: StoreCallback<number>): unknown;
   clear?(callback?: StoreCallback): unknown;
   /** Assigned by `session()`: gives `req` a new session. */
-  generate?(req: SessionRequest): void | Promise<void>;
+  generate?(req: SessionHolder): void | Promise<void>;
   /** Destroys `req.sessionID` and gives `req` a new session; `fn` gets the destroy error, if any. */
-  regenerate(req: SessionRequest, fn: (err?: unknown) => void): void;
+  regenerate(req: SessionHolder, fn: (err?: unknown) => void): void;
   /** Loads a session by id without a request; `fn(null, undefined)` when there is none. */
   load(sid: string, fn: (err?: unknown, session?: Session) => void): void;
   /** Turns stored data into a live `Session` on `req.session`. */
-  createSession(req: SessionRequest, session: StoredSession): Session;
+  createSession(req: SessionHolder, session: StoredSession): Session;
 }
 
 export interface StoreConstructor {

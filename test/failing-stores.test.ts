@@ -11,6 +11,7 @@ import request from 'supertest';
 import cookieSignature from 'cookie-signature';
 import session = require('../src/index.js');
 import { StoreTimeoutError } from '../src/store-call.js';
+import { until } from './helpers/async.js';
 
 const SECRET = 'failing stores secret';
 const STORED_SID = 'stored-session-id';
@@ -201,6 +202,23 @@ function withStore(method: Method, mode: Mode, storeTimeout?: number) {
   return { store, handled, response: agent };
 }
 
+/**
+ * A failed get, set or destroy holds the response and becomes the error
+ * response. A touch never holds the response: it goes out as the route sent
+ * it, and the error reaches the error handler after it (as in express-session).
+ */
+function assertFailedCommit(method: Method, res: request.Response, handled: Handled[]): void {
+  if (method === 'touch') {
+    assert.equal(res.status, 200);
+    assert.equal(res.text, 'read 1');
+    assert.equal(handled[0].headersSent, true);
+  } else {
+    assert.equal(res.status, 500);
+    assert.equal(res.text, `handled: ${(handled[0].err as Error).message}`);
+    assert.equal(handled[0].headersSent, false);
+  }
+}
+
 describe('a failing store: one error in the error handler, a clean response', () => {
   const failures: { mode: Mode; message: string }[] = [
     { mode: 'error', message: 'failed' },
@@ -215,10 +233,8 @@ describe('a failing store: one error in the error handler, a clean response', ()
         const res = await response;
         await settle();
         assert.ok(store.calls.includes(method), `store.${method}() was not called: ${store.calls.join(', ')}`);
-        assert.equal(res.status, 500);
-        assert.equal(res.text, `handled: ${method} failed`);
+        assertFailedCommit(method, res, handled);
         assert.equal(handled.length, 1, 'error handler calls');
-        assert.equal(handled[0].headersSent, false);
         assert.equal((handled[0].err as Error).message, `${method} failed`);
       });
     }
@@ -339,21 +355,21 @@ describe('storeTimeout', () => {
     test(`store.${method}() that never answers: the error handler answers with a StoreTimeoutError`, async () => {
       const { store, handled, response } = withStore(method, 'never', TIMEOUT);
       const res = await response;
+      await until(() => handled.length > 0);
       await settle();
       assert.ok(store.calls.includes(method));
-      assert.equal(res.status, 500);
       assert.equal(handled.length, 1);
       assertTimeout(handled[0].err, method);
-      assert.equal(res.text, `handled: ${(handled[0].err as Error).message}`);
+      assertFailedCommit(method, res, handled);
     });
 
     test(`store.${method}() answering after the timeout: the late answer is ignored`, async () => {
       const { handled, response } = withStore(method, 'late', TIMEOUT);
       const res = await response;
       await settle(LATE_MS + 40);
-      assert.equal(res.status, 500);
       assert.equal(handled.length, 1, 'the late answer must not call next again');
       assertTimeout(handled[0].err, method);
+      assertFailedCommit(method, res, handled);
     });
 
     test(`store.${method}() answering in time: no error`, async () => {

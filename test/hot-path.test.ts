@@ -4,10 +4,10 @@ import express from 'express';
 import request from 'supertest';
 import session = require('../src/index.js');
 import { generateSessionId } from '../src/session-id-generator.js';
-import { hmacKey, VerifiedValues } from '../src/signature.js';
+import { hmacKey, VerifiedValues, type VerifiedId } from '../src/signature.js';
 import signature = require('cookie-signature');
 
-/** A MemoryStore whose get records the ids it is asked for (which also keeps it off the direct path). */
+/** A MemoryStore whose get records the ids it is asked for. */
 function storeRecordingGets(): { store: session.MemoryStore; gets: string[] } {
   const gets: string[] = [];
   const store = new session.MemoryStore();
@@ -19,7 +19,7 @@ function storeRecordingGets(): { store: session.MemoryStore; gets: string[] } {
   return { store, gets };
 }
 
-test('default ids: 32 characters of base64url (24 random bytes), all distinct across pool refills', () => {
+test('default ids: 32 characters of base64url (24 random bytes), all distinct', () => {
   const ids = new Set<string>();
   for (let i = 0; i < 1000; i++) {
     const id = generateSessionId();
@@ -30,12 +30,14 @@ test('default ids: 32 characters of base64url (24 random bytes), all distinct ac
   assert.equal(ids.size, 1000);
 });
 
+const verified = (id: string, signedValue: string): VerifiedId => ({ id, signedValue, secretIndex: 0 });
+
 test('VerifiedValues is bounded: the oldest value goes first', () => {
   const cache = new VerifiedValues(3);
-  for (const n of [1, 2, 3, 4]) cache.add(`v${n}`, `id${n}`);
+  for (const n of [1, 2, 3, 4]) cache.add(`v${n}`, verified(`id${n}`, `v${n}`));
   assert.equal(cache.get('v1'), undefined);
-  assert.equal(cache.get('v4'), 'id4');
-  assert.equal(cache.get('v2'), 'id2');
+  assert.equal(cache.get('v4')?.id, 'id4');
+  assert.equal(cache.get('v2')?.id, 'id2');
 });
 
 test('a cached, valid cookie does not make a tampered one valid, and the re-sent cookie is byte-identical', async () => {
@@ -110,10 +112,10 @@ test('a Cookie header value verified once is known by its exact text; other spel
 
 test('VerifiedValues: sent values are bounded too, oldest out first', () => {
   const cache = new VerifiedValues(2);
-  cache.addSent('h1', 's:1', 'id1');
-  cache.addSent('h2', 's:2', 'id2');
-  cache.addSent('h3', 's:3', 'id3');
+  cache.addSent('h1', verified('id1', 's:1'));
+  cache.addSent('h2', verified('id2', 's:2'));
+  cache.addSent('h3', verified('id3', 's:3'));
   assert.equal(cache.getSent('h1'), undefined);
-  assert.deepEqual(cache.getSent('h3'), { signed: 's:3', id: 'id3' });
+  assert.deepEqual(cache.getSent('h3'), { id: 'id3', signedValue: 's:3', secretIndex: 0 });
   assert.equal(cache.get('h3'), undefined, 'the two kinds of key are kept apart');
 });
