@@ -112,7 +112,8 @@ export class Cookie {
       }
     }
 
-    if (this.originalMaxAge === undefined || this.originalMaxAge === null) {
+    // Undefined when the options had none (a stored cookie may lack it).
+    if ((this.originalMaxAge as number | null | undefined) == null) {
       this.originalMaxAge = this.maxAge;
     }
   }

@@ -15,7 +15,7 @@ import { signSessionId, verifySignedValue, type Secret } from './signature.js';
  *   default: the signing secret of the middleware that served `req`, then `req.secret`
  */
 export function getCookieValue(req: SessionIncomingMessage, _name?: string, secret?: Secret | readonly Secret[]): string {
-  const request = req as SessionRequest;
+  const request = req as SessionRequest | undefined;
   if (!request || !request.session || typeof request.sessionID !== 'string') {
     throw new TypeError('getCookieValue(req) needs a request with a session: call it after the session middleware has run');
   }

@@ -2,14 +2,14 @@ import depd = require('depd');
 import * as cookieModule from './cookie.js';
 import * as helpers from './helpers.js';
 import * as memoryStoreModule from './memory-store.js';
-import * as middlewareModule from './middleware.js';
+import type * as middlewareModule from './middleware.js';
 import { createMiddleware } from './middleware.js';
-import * as optionsModule from './options.js';
+import type * as optionsModule from './options.js';
 import { resolveOptions } from './options.js';
 import * as sessionModule from './session.js';
-import * as signatureModule from './signature.js';
+import type * as signatureModule from './signature.js';
 import * as storeModule from './store.js';
-import * as storeCallModule from './store-call.js';
+import type * as storeCallModule from './store-call.js';
 
 const PRODUCTION = process.env.NODE_ENV === 'production';
 

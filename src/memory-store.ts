@@ -106,7 +106,7 @@ inherits(MemoryStore, Store);
 
 const defer = setImmediate;
 
-MemoryStore.prototype.all = function all(this: Internal, callback) {
+MemoryStore.prototype.all = function all(this: Internal, callback?: StoreCallback<Record<string, StoredSession>>) {
   const state = this[kState];
   const sessions: Record<string, StoredSession> = Object.create(null);
   for (const sid of [...state.entries.keys()]) {
@@ -309,7 +309,7 @@ function sessionsView(state: State): Record<string, string> {
   });
 }
 
-function replaceAll(state: State, sessions: Record<string, string>): void {
+function replaceAll(state: State, sessions: Record<string, string> | null | undefined): void {
   // Read first: `sessions` may be this very store's view (`store.sessions = store.sessions`).
   const replacement = Object.entries(sessions ?? {}).map(([sid, json]) => [sid, parseJsonEntry(json)] as const);
   state.entries.clear();

@@ -72,7 +72,7 @@ function snapshotKeys(session: Session): Map<string, string> {
   const data = session as unknown as Record<string, unknown>;
   for (const key of Object.keys(data)) {
     if (key === 'cookie') continue;
-    const json = JSON.stringify(data[key]);
+    const json = JSON.stringify(data[key]) as string | undefined;
     if (json !== undefined) snapshot.set(key, json);
   }
   return snapshot;

@@ -215,60 +215,27 @@ export function resolveOptions(
   if (isRequest(opts)) {
     throw new TypeError('session() was called as middleware: `app.use(session)` should be `app.use(session({ secret: ... }))`');
   }
-
+  // In express-session's order: which error or deprecation comes first is observable.
   const genid = opts.genid || generateSessionId;
   if (typeof genid !== 'function') {
     throw new TypeError('genid option must be a function');
   }
-
-  let resave = opts.resave;
-  if (resave === undefined) {
-    deprecate('undefined resave option; provide resave option');
-    resave = true;
-  }
-
-  let saveUninitialized = opts.saveUninitialized;
-  if (saveUninitialized === undefined) {
-    deprecate('undefined saveUninitialized option; provide saveUninitialized option');
-    saveUninitialized = true;
-  }
-
-  if (opts.unset && opts.unset !== 'destroy' && opts.unset !== 'keep') {
+  // Two calls of deprecate, not one in a helper: depd tells warnings apart by where it is called.
+  const resave = opts.resave ?? deprecatedTrue(deprecate('undefined resave option; provide resave option'));
+  const saveUninitialized = opts.saveUninitialized
+    ?? deprecatedTrue(deprecate('undefined saveUninitialized option; provide saveUninitialized option'));
+  const unset = opts.unset as unknown;
+  if (unset && unset !== 'destroy' && unset !== 'keep') {
     throw new TypeError('unset option must be "destroy" or "keep"');
   }
-
-  const name = opts.name || opts.key || 'connect.sid';
-  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new TypeError(`name option is invalid: ${String(name)} (a cookie name is letters, digits and !#$%&'*+-.^_\`|~ only)`);
-  }
-
-  const cookie = opts.cookie || {};
-  if (typeof cookie !== 'object' && typeof cookie !== 'function') {
-    throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);
-  }
-  if (typeof cookie === 'object') validateCookieOptions(cookie);
-
-  const store = opts.store || new MemoryStore();
-  for (const method of ['get', 'set', 'destroy'] as const) {
-    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
-    }
-  }
-
+  const name = resolveName(opts);
+  const cookie = resolveCookie(opts.cookie);
+  const store = resolveStore(opts.store);
   const storeTimeout = milliseconds(opts, 'storeTimeout', 5000, 2 ** 31 - 1);
   const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
   const touchAfter = milliseconds(opts, 'touchAfter', 60 * 1000);
-
-  const concurrency = opts.concurrency ?? 'overwrite';
-  if (concurrency !== 'overwrite' && concurrency !== 'merge') {
-    throw new TypeError(`concurrency option must be "overwrite" or "merge", got ${String(concurrency)}`);
-  }
-
-  for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
-    if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
-      throw new TypeError(`${hook} option must be a function`);
-    }
-  }
+  const concurrency = resolveConcurrency(opts.concurrency);
+  validateCallbacks(opts);
 
   return Object.freeze({
     name,
@@ -279,7 +246,7 @@ export function resolveOptions(
     resave: Boolean(resave),
     rolling: Boolean(opts.rolling),
     saveUninitialized: Boolean(saveUninitialized),
-    unsetDestroy: opts.unset === 'destroy',
+    unsetDestroy: unset === 'destroy',
     proxy: opts.proxy,
     allowUnsigned: Boolean(opts.allowUnsigned),
     alternateTokenValue: opts.alternateTokenValue,
@@ -293,6 +260,55 @@ export function resolveOptions(
     resignOnRotation: Boolean(opts.resignOnRotation),
     concurrency,
   });
+}
+
+/** The hook options `alternateTokenValue` and `skipCookie`. */
+function validateCallbacks(opts: SessionOptions): void {
+  for (const hook of ['alternateTokenValue', 'skipCookie'] as const) {
+    if (opts[hook] !== undefined && typeof opts[hook] !== 'function') {
+      throw new TypeError(`${hook} option must be a function`);
+    }
+  }
+}
+
+/** `resave` and `saveUninitialized` left out (deprecated, just warned about) mean true. */
+function deprecatedTrue(_warned: void): true {
+  return true;
+}
+
+function resolveName(opts: SessionOptions): string {
+  const name = opts.name || opts.key || 'connect.sid';
+  if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
+    throw new TypeError(`name option is invalid: ${String(name)} (a cookie name is letters, digits and !#$%&'*+-.^_\`|~ only)`);
+  }
+  return name;
+}
+
+function resolveCookie(option: SessionOptions['cookie']): SessionConfig['cookie'] {
+  const cookie = option || {};
+  if (typeof cookie !== 'object' && typeof cookie !== 'function') {
+    throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);
+  }
+  if (typeof cookie === 'object') validateCookieOptions(cookie);
+  return cookie;
+}
+
+function resolveStore(option: SessionStore | undefined): SessionStore {
+  const store = option || new MemoryStore();
+  for (const method of ['get', 'set', 'destroy'] as const) {
+    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
+      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
+    }
+  }
+  return store;
+}
+
+function resolveConcurrency(option: SessionOptions['concurrency']): SessionConfig['concurrency'] {
+  const concurrency = (option ?? 'overwrite') as unknown;
+  if (concurrency !== 'overwrite' && concurrency !== 'merge') {
+    throw new TypeError(`concurrency option must be "overwrite" or "merge", got ${String(concurrency)}`);
+  }
+  return concurrency;
 }
 
 /** A duration option: undefined, or a positive number of milliseconds (up to `max`). */

@@ -19,8 +19,8 @@ export type NextFunction = (err?: unknown) => void;
  * option, `X-Forwarded-Proto` (`true`) or Express's `req.secure` (unset).
  */
 export function isSecureRequest(req: SessionIncomingMessage, trustProxy: boolean | undefined): boolean {
-  const socket = (req.socket ?? (req as { connection?: unknown }).connection) as TLSSocket | undefined;
-  if (socket && socket.encrypted) return true;
+  const socket = ((req as { socket?: unknown }).socket ?? (req as { connection?: unknown }).connection) as TLSSocket | undefined;
+  if (socket?.encrypted) return true;
   if (trustProxy === false) return false;
   if (trustProxy !== true) return req.secure === true;
 

@@ -64,6 +64,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     pending.then(
       () => endNow(originalEnd, res, args, hooks),
       (err: unknown) => {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- headers may have gone out while the store answered
         if (held && !res.headersSent) {
           res.end = originalEnd;
           dropBodyHeaders(res);

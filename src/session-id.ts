@@ -29,14 +29,7 @@ function unverified(id: string | MissingId): IdReading {
  */
 export function readSessionId(req: SessionIncomingMessage, config: SessionConfig, signer: Signer): IdReading | Promise<IdReading> {
   const { name, allowUnsigned } = config;
-  let reading = NO_ID;
-
-  const header = req.headers.cookie as string | string[] | undefined;
-  if (header) {
-    // Only our cookie is decoded: a header often carries many others.
-    const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
-    if (encoded !== undefined) reading = verifyHeaderValue(encoded, signer, allowUnsigned) ?? NO_ID;
-  }
+  let reading = readCookieHeader(req, name, signer, allowUnsigned);
 
   if (!reading.id && req.signedCookies) {
     // cookie-parser has already checked the signature.
@@ -57,6 +50,15 @@ export function readSessionId(req: SessionIncomingMessage, config: SessionConfig
   }
 
   return reading;
+}
+
+/** The session cookie of the `Cookie` header. */
+function readCookieHeader(req: SessionIncomingMessage, name: string, signer: Signer, allowUnsigned: boolean): IdReading {
+  const header = req.headers.cookie as string | string[] | undefined;
+  if (!header) return NO_ID;
+  // Only our cookie is decoded: a header often carries many others.
+  const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
+  return encoded === undefined ? NO_ID : verifyHeaderValue(encoded, signer, allowUnsigned) ?? NO_ID;
 }
 
 function keepEncoded(value: string): string {

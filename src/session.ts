@@ -172,15 +172,19 @@ function isWrapped(session: Session): boolean {
   return (session as unknown as { [kUnwrapped]?: true })[kUnwrapped] !== true;
 }
 
+function isKeyList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((key) => typeof key === 'string');
+}
+
 /** The data `regenerate({ keep })` carries over, read before the old session goes. */
-function keptData(session: Session, options: RegenerateOptions | undefined): Record<string, unknown> | undefined {
+function keptData(session: Session, options: RegenerateOptions | null | undefined): Record<string, unknown> | undefined {
   if (options === undefined || options === null) return undefined;
   if (typeof options !== 'object') {
     throw new TypeError(`regenerate() options must be an object, e.g. { keep: ['cart'] }, got ${typeof options}`);
   }
   const { keep } = options;
   if (keep === undefined || keep === false) return undefined;
-  if (keep !== true && !(Array.isArray(keep) && keep.every((key) => typeof key === 'string'))) {
+  if (keep !== true && !isKeyList(keep)) {
     throw new TypeError('regenerate() option keep must be true or an array of key names, e.g. { keep: [\'cart\'] }');
   }
   const source = session as unknown as Record<string, unknown>;

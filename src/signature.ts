@@ -1,8 +1,8 @@
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import signature = require('cookie-signature');
 
 /** A key `crypto.createHmac` accepts. */
-export type Secret = string | NodeJS.ArrayBufferView | import('node:crypto').KeyObject;
+export type Secret = string | NodeJS.ArrayBufferView | KeyObject;
 
 /** A session ID that passed the signature check, and how. */
 export interface VerifiedId {
