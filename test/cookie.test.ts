@@ -1,4 +1,4 @@
-// Cookie (BEHAVIOUR.md §8), run side by side with express-session's Cookie.
+// Cookie (docs/compatibility.md §8), run side by side with express-session's Cookie.
 // Date is faked so both cookies see the same Date.now() and their state can be
 // compared exactly.
 import { test, describe, beforeEach, afterEach } from 'node:test';

@@ -1,4 +1,4 @@
-// The exported surface (BEHAVIOUR.md §1), compared with express-session itself:
+// The exported surface (docs/compatibility.md §1), compared with express-session itself:
 // what require() returns, the constructors and their prototypes, and the ESM
 // entry built into dist/ (the package's `exports` map points there).
 import { test, describe } from 'node:test';

@@ -1,4 +1,4 @@
-// The express-session-cn extras (BEHAVIOUR.md §13): allowUnsigned, alternateTokenValue,
+// The express-session-cn extras (docs/compatibility.md §13): allowUnsigned, alternateTokenValue,
 // skipCookie, getCookieValue and unsigncookie. express-session has none of these, so
 // these tests check our own documented rules; signatures are checked against
 // cookie-signature and express-session where it can produce them.

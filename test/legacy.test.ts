@@ -1,4 +1,4 @@
-// Differential tests against express-session for the legacy paths (BEHAVIOUR.md §2, §4):
+// Differential tests against express-session for the legacy paths (docs/compatibility.md §2, §4):
 // the `key` option, cookie-parser's req.signedCookies / req.cookies fallbacks with their
 // deprecation messages, and req.secret when no secret option is given. Each scenario runs
 // the same requests through both middlewares and compares status, body, Set-Cookie (ids

@@ -1,7 +1,7 @@
 // The built-in MemoryStore is called through the Store API like any other
 // store: the same store contents and responses as express-session with its own
 // MemoryStore, and a store whose methods are wrapped or overridden sees every
-// call (see docs/compatibility.md, MemoryStore).
+// call (docs/compatibility.md §9).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AsyncLocalStorage } from 'node:async_hooks';

@@ -1,4 +1,4 @@
-// MemoryStore (BEHAVIOUR.md §9): every method run on ours and on express-session's
+// MemoryStore (docs/compatibility.md §9): every method run on ours and on express-session's
 // MemoryStore with the same arguments; callbacks, returned copies and the raw
 // `sessions` map must match. Only Date is faked, so setImmediate stays real.
 import { test, describe, beforeEach, afterEach } from 'node:test';

@@ -1,4 +1,4 @@
-// Session (BEHAVIOUR.md §7), side by side with express-session's Session: the
+// Session (docs/compatibility.md §7), side by side with express-session's Session: the
 // same data in, the same keys and JSON out, and the same calls on the store.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -318,7 +318,7 @@ describe('store calls (with a callback: the method returns this)', () => {
   });
 
   // express-session calls store.regenerate(), i.e. Store.prototype.regenerate: destroy,
-  // then generate. Ours makes those two calls itself (BEHAVIOUR.md §14: never rely on a
+  // then generate. Ours makes those two calls itself (docs/compatibility.md §14: never rely on a
   // store's inherited regenerate), so the store sees the same calls.
   test('regenerate() → store.destroy(old id), then store.generate(req)', async () => {
     await both(async (f) => {

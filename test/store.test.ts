@@ -1,4 +1,4 @@
-// Store (BEHAVIOUR.md §9, §14): the ways third-party stores subclass it, and the
+// Store (docs/compatibility.md §9, §14): the ways third-party stores subclass it, and the
 // inherited regenerate / load / createSession, side by side with express-session.
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §2, §3 and §5: the cookie options, the path check, secure and
+ * docs/compatibility.md §2, §3 and §5: the cookie options, the path check, secure and
  * sameSite 'auto' with proxy / trust proxy, and the cookie option as a function.
  */
 import assert from 'node:assert/strict';

@@ -54,7 +54,7 @@ export type StoreMethod = 'get' | 'set' | 'touch' | 'destroy';
 export type StoreCall = [StoreMethod, string, string];
 
 /**
- * How a store answers (BEHAVIOUR.md §14).
+ * How a store answers (docs/compatibility.md §14).
  * - `callback`: Node-style callbacks, deferred with setImmediate (like MemoryStore).
  * - `promise`: async methods that never call back. express-session cannot use
  *   such a store, so the oracle side gets the `callback` store instead: the

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §2, §5 and §6: resave, saveUninitialized, rolling, unset, name/key,
+ * docs/compatibility.md §2, §5 and §6: resave, saveUninitialized, rolling, unset, name/key,
  * genid, and the save / touch / Set-Cookie rules they drive.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §5 and §6: how the Set-Cookie header is written (appended to
+ * docs/compatibility.md §5 and §6: how the Set-Cookie header is written (appended to
  * the app's own cookies, however they were set), serialize errors, and how
  * the response ends (redirects, empty bodies, Content-Length, HEAD, streaming).
  */

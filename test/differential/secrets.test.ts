@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §2 (secret) and §3–§4: signing, rotation, tampering, unsigned
+ * docs/compatibility.md §2 (secret) and §3–§4: signing, rotation, tampering, unsigned
  * values, req.secret from cookie-parser, a missing secret, cookie-parser's
  * req.signedCookies / req.cookies fallbacks, and a session set by earlier middleware.
  */

@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §3 and §7: the session methods as routes use them (regenerate,
+ * docs/compatibility.md §3 and §7: the session methods as routes use them (regenerate,
  * reload, destroy, save), change detection, and the store's connect/disconnect events.
  */
 import assert from 'node:assert/strict';

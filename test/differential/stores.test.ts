@@ -1,5 +1,5 @@
 /**
- * BEHAVIOUR.md §14 (store styles) and §6 / §10 (store errors): the same flows
+ * docs/compatibility.md §14 (store styles) and §6 / §10 (store errors): the same flows
  * through a callback store, a Promise store, a store that calls back twice, an
  * ENOENT store, a store that loses the cookie, and a store built on the real
  * express-session Store class; then failures of get / set / touch / destroy.
