@@ -6,7 +6,7 @@
 // Before the sample: `require('express-session-cn')` and the repository's
 // devDependencies resolve from the sample's temporary directory; the free names
 // the README documents (`app`, `session`, `secret`, `store`, `server`,
-// `authenticate`, ...) are globals made on first use; every server's listen()
+// `authenticate`, `redisClient`, `key`, `cert`) are globals made on first use; every server's listen()
 // goes to a free loopback port. After it: the steps of its marker run against
 // the server it listened on, the server it created, or the app it created.
 // Exit code 0 when every step held; 1 with a message otherwise. An uncaught
@@ -93,21 +93,17 @@ net.Server.prototype.listen = function (...args) {
 const session = require('express-session-cn');
 const globals = {
   session: () => session,
-  express: () => require(options.express5 ? 'express5' : 'express'),
-  http: () => http,
   secret: () => 'a long random secret from the environment',
   store: () => new session.MemoryStore(),
   app: () => {
-    const app = globalThis.express();
+    const app = require(options.express5 ? 'express5' : 'express')();
     if (options.appWithSession) {
       app.use(session({ secret: globalThis.secret, store: globalThis.store, resave: false, saveUninitialized: false }));
     }
     return app;
   },
   server: () => http.createServer(globalThis.app),
-  httpServer: () => globalThis.server,
   authenticate: () => async () => ({ id: 1, name: 'ann' }),
-  cookieParser: () => require('cookie-parser'),
   redisClient: () => require('redis').createClient({ url: process.env.REDIS_URL }),
   key: () => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tls', 'localhost-key.pem')),
   cert: () => fs.readFileSync(path.join(root, 'test', 'fixtures', 'tls', 'localhost-cert.pem')),
