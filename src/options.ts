@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
@@ -24,9 +25,11 @@ export interface SessionIncomingMessage extends IncomingMessage {
 /** Options of `session(options)`. Every one is optional. */
 export interface SessionOptions {
   /**
-   * Secret(s) used to sign the session ID cookie: a string, a Buffer, a
-   * `KeyObject`, or an array of them. The first signs; all are tried when
-   * verifying, so a new secret can be put first while old cookies stay valid.
+   * Secret(s) used to sign the session ID cookie: a string, a Buffer (or
+   * another TypedArray), a `KeyObject`, or an array of them. The first signs;
+   * all are tried when verifying, so a new secret can be put first while old
+   * cookies stay valid. Buffers are copied by `session()`: changing their bytes
+   * later changes nothing. An empty string, Buffer or KeyObject is a TypeError.
    * Without it, `req.secret` (set by cookie-parser) is used.
    * @default undefined
    */
@@ -313,19 +316,32 @@ function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: s
     deprecate('req.secret; provide secret option');
     return undefined;
   }
-  const secrets = Array.isArray(secret) ? secret.slice() : [secret];
-  for (const item of secrets) {
-    if (!isSecret(item)) {
-      throw new TypeError(`secret option is invalid: ${typeof item} (use a string, a Buffer or a KeyObject, or an array of them)`);
-    }
-  }
+  const secrets = (Array.isArray(secret) ? secret : [secret]).map(copySecret);
   return Object.freeze(secrets);
 }
 
-function isSecret(value: unknown): value is Secret {
-  return (typeof value === 'string' && value.length > 0)
-    || ArrayBuffer.isView(value)
-    || (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret');
+/**
+ * A secret as the middleware keeps it, checked. Buffer and TypedArray secrets
+ * are copied: bytes the app changes later must not leave old and new keys
+ * mixed. An empty key is refused: anyone can compute an HMAC with it.
+ */
+export function copySecret(value: unknown): Secret {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteLength === 0) throw emptySecret(`an empty ${value.constructor?.name ?? 'ArrayBufferView'}`);
+    // Buffer.from of a view copies its bytes (Buffer.from of its ArrayBuffer would share them).
+    return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  }
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret') {
+    if ((value as KeyObject).symmetricKeySize === 0) throw emptySecret('a KeyObject of 0 bytes');
+    // A KeyObject cannot be changed: kept as it is.
+    return value as KeyObject;
+  }
+  throw new TypeError(`secret option is invalid: ${typeof value} (use a string, a Buffer or a KeyObject, or an array of them)`);
+}
+
+function emptySecret(what: string): TypeError {
+  return new TypeError(`secret option is invalid: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`);
 }
 
 function validateCookieOptions(cookie: CookieOptions): void {
