@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import cookieSignature from 'cookie-signature';
 import session = require('../src/index.js');
 import { oracle } from './helpers/oracle.js';
+import { serialize as serializeCookie } from 'cookie';
 
 const SECRET = 'hostile input secret';
 const OTHER_SECRET = 'some other secret';
@@ -513,4 +514,61 @@ describe('no prototype pollution from stored sessions', () => {
       }
     });
   }
+});
+
+// --- cookie attributes from request input --------------------------------------
+
+describe('cookie attributes taken from the request', () => {
+  /**
+   * An app whose `cookie` function takes its options from a request header
+   * (JSON), as a multi-tenant app takes `domain` from a tenant header.
+   */
+  function tenantApp() {
+    const app = express();
+    app.use(session({
+      secret: SECRET, resave: false, saveUninitialized: true,
+      cookie: (req) => JSON.parse(String(req.headers['x-cookie'] ?? '{}')) as session.CookieOptions,
+    }));
+    app.get('/', (_req, res) => res.send('ok'));
+    return app;
+  }
+
+  /** The Set-Cookie line the response carries, and the one `cookie.serialize` makes for the same value and options. */
+  async function sendAndExpect(app: express.Express, options: Record<string, unknown> | undefined): Promise<[string, string]> {
+    const req = request(app).get('/');
+    if (options !== undefined) req.set('x-cookie', JSON.stringify(options));
+    const res = await req;
+    const line = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0];
+    assert.ok(line, `a cookie for ${JSON.stringify(options)}`);
+    const value = decodeURIComponent(line.slice('connect.sid='.length, line.indexOf(';')));
+    return [line, serializeCookie('connect.sid', value, { path: '/', httpOnly: true, ...options })];
+  }
+
+  test('values that print alike are different attributes: undefined / "undefined", null / "null", false / "false"', async () => {
+    const app = tenantApp();
+    const sequence: (Record<string, unknown> | undefined)[] = [
+      { domain: 'undefined' }, undefined, {},
+      { domain: 'null' }, { domain: null },
+      { partitioned: 'false' }, { partitioned: false }, { partitioned: 'true' }, { partitioned: true },
+      { path: '/', domain: 'undefined' }, { path: '/' },
+    ];
+    for (const options of sequence) {
+      const [line, expected] = await sendAndExpect(app, options);
+      assert.equal(line, expected, JSON.stringify(options));
+    }
+  });
+
+  test('a flood of distinct domains changes nothing for the requests that follow', async () => {
+    const app = tenantApp();
+    for (let i = 0; i < 100; i++) {
+      const [line, expected] = await sendAndExpect(app, { domain: `t${i}.example` });
+      assert.equal(line, expected);
+      if (i % 10 === 9) {
+        for (const options of [undefined, { domain: 'undefined' }, undefined, { domain: 'shop.example' }]) {
+          const [plain, plainExpected] = await sendAndExpect(app, options);
+          assert.equal(plain, plainExpected, `after ${i + 1} distinct domains: ${JSON.stringify(options)}`);
+        }
+      }
+    }
+  });
 });
