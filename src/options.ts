@@ -4,6 +4,7 @@ import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
 import { generateSessionId } from './session-id-generator.js';
+import { resolveIdRule, type IdRule } from './session-id-rule.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
 
@@ -95,10 +96,22 @@ export interface SessionOptions {
   /**
    * Accept an unsigned session ID (a value without `s:`) from the cookie, the
    * cookie-parser objects or `alternateTokenValue`. This removes the signature
-   * check: keep it off unless migrating clients that hold raw IDs.
+   * check: keep it off unless migrating clients that hold raw IDs. A raw value
+   * becomes an id only if it looks like one: see `isValidId`.
    * @default false
    */
   allowUnsigned?: boolean | undefined;
+  /**
+   * Which session IDs read from a request may reach the store: a RegExp the ID
+   * must match (anchor it, `/^…$/`) or a function returning `true`. Give it
+   * with `allowUnsigned` and a custom `genid`, to describe your IDs; it then
+   * applies to signed IDs too. Whatever it says, an ID with a control
+   * character, a `.` or `..` path segment, or more than 256 characters never
+   * reaches the store, signed or not, and a `genid` that returns one is an error.
+   * @default undefined: signed IDs pass; unsigned ones (`allowUnsigned`) must
+   * look like the default genid's (32 characters of base64url)
+   */
+  isValidId?: RegExp | ((id: string) => boolean) | undefined;
   /**
    * Where to look for the session ID when no valid cookie carries one, e.g. an
    * `Authorization` header. It gets the same signature check as a cookie value.
@@ -191,6 +204,8 @@ export interface SessionConfig {
   readonly unsetDestroy: boolean;
   readonly proxy: boolean | undefined;
   readonly allowUnsigned: boolean;
+  /** The `isValidId` option as a function; undefined for the default rule. */
+  readonly isValidId: IdRule | undefined;
   readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
   readonly skipCookie: SessionOptions['skipCookie'];
   readonly storeTimeout: number | undefined;
@@ -285,6 +300,7 @@ export function resolveOptions(
     unsetDestroy: opts.unset === 'destroy',
     proxy: opts.proxy,
     allowUnsigned: Boolean(opts.allowUnsigned),
+    isValidId: resolveIdRule(opts.isValidId),
     alternateTokenValue: opts.alternateTokenValue,
     skipCookie: opts.skipCookie,
     storeTimeout,

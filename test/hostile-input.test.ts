@@ -124,13 +124,17 @@ interface Outcome {
 
 /** Runs one GET / through `mw` with `cookie` as the Cookie header (a string, or an array as some frameworks pass it). */
 function runRequest(mw: Middleware, cookie: string | string[] | undefined): Promise<Outcome> {
+  return runRequestWith(mw, cookie === undefined ? {} : { cookie });
+}
+
+/** Runs one GET / through `mw` with these request headers besides `host`. */
+function runRequestWith(mw: Middleware, headers: Record<string, string | string[]>): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = sinkSocket();
     const req = new http.IncomingMessage(socket as unknown as import('node:net').Socket);
     req.method = 'GET';
     req.url = '/';
-    req.headers = { host: 'localhost' };
-    if (cookie !== undefined) (req.headers as Record<string, unknown>).cookie = cookie;
+    req.headers = { host: 'localhost', ...headers };
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as unknown as import('node:net').Socket);
     let error: unknown;
@@ -390,21 +394,121 @@ describe('signatures', () => {
   }
 
   test('allowUnsigned: an unknown raw id is never adopted; a known one loads', async () => {
-    const side = setup('ours', { allowUnsigned: true });
+    // KNOWN_SID and genid's ids are not in the default id format: the app says what its ids look like.
+    const rule = { allowUnsigned: true, isValidId: /^[\w-]{1,40}$/ };
+    const side = setup('ours', rule);
     const unknown = 'attacker-chosen-raw-id';
     const outcome = await runRequest(side.mw, `connect.sid=${unknown}`);
     assert.deepEqual(side.rec.gets, [unknown]);
     assert.ok(side.genids.has(outcome.sessionID!));
     assert.equal(outcome.cookieId, outcome.sessionID);
 
-    const known = setup('ours', { allowUnsigned: true });
+    const known = setup('ours', rule);
     const loaded = await runRequest(known.mw, `connect.sid=${KNOWN_SID}`);
     assert.equal(loaded.views, 1);
 
-    const forged = setup('ours', { allowUnsigned: true });
+    const forged = setup('ours', rule);
     const rejected = await runRequest(forged.mw, `connect.sid=${encodeURIComponent(TAMPERED)}`);
     assertSafe(rejected, forged);
     assert.deepEqual(forged.rec.gets, [], 'an s: value with a bad signature is not taken as a raw id');
+  });
+});
+
+// --- ids that never reach the store ----------------------------------------------
+
+describe('ids that never reach the store', () => {
+  /** Raw values a client may send with allowUnsigned: path traversal, control characters, overlong or odd values. */
+  const hostileRaw = [
+    '..%2Fother-app-config', '../other-app-config', '%2E%2E%2F%2E%2E%2Fetc%2Fpasswd', '..%5Cother', 'a%2F..%2Fb', '..',
+    'a%00b', '%00', 'tab%09id', 'del%7F', 'x'.repeat(300), 'attacker-chosen', 'a'.repeat(31), 'a'.repeat(33),
+    'a'.repeat(31) + '.', 'a'.repeat(31) + '/', 'a'.repeat(31) + '+',
+  ];
+
+  test('allowUnsigned: a raw value reaches the store only if it looks like a default id', async () => {
+    for (const value of hostileRaw) {
+      for (const where of ['cookie', 'token'] as const) {
+        const side = setup('ours', { allowUnsigned: true, alternateTokenValue: (req: http.IncomingMessage) => req.headers['x-token'] });
+        const outcome = await runRequestWith(side.mw, where === 'cookie' ? { cookie: `connect.sid=${value}` } : { 'x-token': value });
+        assertSafe(outcome, side);
+        assert.deepEqual(side.rec.gets, [], `${where} ${value.slice(0, 40)}`);
+      }
+    }
+    // 32 characters of base64url, as the default genid makes: asked for.
+    const idLike = crypto.randomBytes(24).toString('base64url');
+    const side = setup('ours', { allowUnsigned: true });
+    await runRequest(side.mw, `connect.sid=${idLike}`);
+    assert.deepEqual(side.rec.gets, [idLike]);
+  });
+
+  test('signed values: control characters, path segments and overlong ids are refused even with a valid signature', async () => {
+    // As with a leaked secret, or a genid that let such an id through.
+    for (const id of ['../other-app-config', 'a/../b', '..\\x', '.', '..', './x', 'a\u0000b', 'x\u001fy', 'z\u007f', 'x'.repeat(257)]) {
+      const side = setup('ours');
+      const outcome = await runRequest(side.mw, `connect.sid=${encodeURIComponent(sign(id))}`);
+      assertSafe(outcome, side);
+      assert.deepEqual(side.rec.gets, [], JSON.stringify(id.slice(0, 40)));
+    }
+  });
+
+  test('signed values: custom genid ids with : . / + = and spaces still load, as in express-session', async () => {
+    for (const id of ['user:42.abc', 'id with spaces/+and=signs', 'a..b', '/leading/slash', 'base64+/==', 'x'.repeat(256)]) {
+      const ours = setup('ours');
+      const theirs = setup('theirs');
+      const header = `connect.sid=${encodeURIComponent(sign(id))}`;
+      await runRequest(ours.mw, header);
+      await runRequest(theirs.mw, header);
+      assert.deepEqual(ours.rec.gets, [id]);
+      assert.deepEqual(ours.rec.gets, theirs.rec.gets);
+    }
+  });
+
+  test('isValidId: the app\'s rule decides for raw and signed ids, within the fixed limits', async () => {
+    const uuid = crypto.randomUUID();
+    const uuids = { allowUnsigned: true, isValidId: /^[0-9a-f-]{36}$/g };
+    for (let i = 0; i < 2; i++) {
+      // A `g` RegExp answers the same every time.
+      const side = setup('ours', uuids);
+      await runRequest(side.mw, `connect.sid=${uuid}`);
+      assert.deepEqual(side.rec.gets, [uuid]);
+    }
+    const signedOther = setup('ours', uuids);
+    await runRequest(signedOther.mw, `connect.sid=${encodeURIComponent(VALID)}`);
+    assert.deepEqual(signedOther.rec.gets, [], 'a signed id must pass the rule too');
+
+    const anything = { allowUnsigned: true, isValidId: () => true };
+    for (const value of ['..%2Fother-app-config', 'a%00b', 'x'.repeat(300)]) {
+      const side = setup('ours', anything);
+      await runRequest(side.mw, `connect.sid=${value}`);
+      assert.deepEqual(side.rec.gets, [], value.slice(0, 40));
+    }
+    const allowed = setup('ours', anything);
+    await runRequest(allowed.mw, 'connect.sid=any-raw-value');
+    assert.deepEqual(allowed.rec.gets, ['any-raw-value']);
+
+    const truthy = setup('ours', { allowUnsigned: true, isValidId: () => 'yes' });
+    await runRequest(truthy.mw, 'connect.sid=any-raw-value');
+    assert.deepEqual(truthy.rec.gets, [], 'only `true` accepts');
+  });
+
+  test('a genid that makes an id that would be refused is an error, not a session lost on every request', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['a path segment', { genid: () => '../sessions-of-another-app' }],
+      ['a NUL', { genid: () => 'a\u0000b' }],
+      ['overlong', { genid: () => 'x'.repeat(257) }],
+      ['async, overlong', { genid: () => Promise.resolve('x'.repeat(257)) }],
+      ['not matching isValidId', { genid: () => 'abc', isValidId: /^[0-9a-f-]{36}$/ }],
+    ];
+    for (const [label, options] of cases) {
+      const app = express();
+      app.use(session({ secret: SECRET, resave: false, saveUninitialized: true, ...options }));
+      app.get('/', (_req, res) => res.send('ok'));
+      app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).send(`${err.name}: ${err.message}`);
+      });
+      const res = await request(app).get('/');
+      assert.equal(res.status, 500, label);
+      assert.match(res.text, /^TypeError: genid returned an id that is refused when read back/, label);
+    }
   });
 });
 

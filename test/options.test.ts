@@ -116,6 +116,10 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
       'secret option is invalid: string (use a string, a Buffer or a KeyObject, or an array of them)'],
     ["secret: ['ok', 7]", { secret: ['ok', 7] },
       'secret option is invalid: number (use a string, a Buffer or a KeyObject, or an array of them)'],
+    ...[['a string', '^[a-z]+$'], ['a number', 42], ['an object', {}]].map(([label, value]) => [
+      `isValidId: ${String(label)}`, { isValidId: value },
+      `isValidId option is invalid: ${typeof value} (use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs)`,
+    ] as [string, Record<string, unknown>, string]),
     // With an empty key anyone can compute the HMAC, so a forged cookie would authenticate.
     ['secret: an empty Buffer', { secret: Buffer.alloc(0) }, EMPTY_KEY('an empty Buffer')],
     ['secret: an empty Uint8Array', { secret: new Uint8Array(0) }, EMPTY_KEY('an empty Uint8Array')],
@@ -148,6 +152,9 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
       assert.doesNotThrow(() => ours({ ...QUIET, cookie: { maxAge } }));
     }
     assert.doesNotThrow(() => ours({ ...QUIET, cookie: () => ({ maxAge: 1000 }) }));
+    for (const isValidId of [undefined, null, /^[a-z]+$/, (id: string) => id.length === 10]) {
+      assert.doesNotThrow(() => ours({ ...QUIET, isValidId }));
+    }
     assert.doesNotThrow(() => ours({ ...QUIET, name: 'my.sid-1' }));
   });
 
