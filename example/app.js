@@ -98,9 +98,11 @@ function createApp(options = {}) {
 
   // One of the parallel updates: a slow step (as a database call would be),
   // so that the requests overlap, then a key of its own in the session.
-  app.post('/race/:mode(merge|overwrite)/:n(\\d+)', handle(async (req, res) => {
+  app.post('/race/:mode(merge|overwrite)/:n(\\d+)', handle(async (req, res, next) => {
+    const n = Number(req.params.n);
+    if (n < 1 || n > PARALLEL_UPDATES) return next(); // not one of ours: 404
     await delay(50 + Math.random() * 100);
-    req.session[raceKey(req.params.mode, Number(req.params.n))] = true;
+    req.session[raceKey(req.params.mode, n)] = true;
     res.sendStatus(204);
   }));
 
