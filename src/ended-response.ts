@@ -44,24 +44,31 @@ type Http1Response = ServerResponse & {
  */
 const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 
-/** `writeHead` as Node defines it: with `_header` set it throws at once, before any on-headers listener could run early. */
-const nodeWriteHead = ServerResponse.prototype.writeHead;
+/**
+ * `writeHead` as Node defines it, in place of the instance's (on-headers',
+ * ours included): while held it throws at once, as on an ended response,
+ * where a wrapper would first run its listeners, too early.
+ */
+function useNodeWriteHead(res: { writeHead: unknown }, writeHead: unknown): Release {
+  const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
+  res.writeHead = writeHead;
+  return () => restore(res, 'writeHead', own);
+}
 
 function holdHttp1(res: Http1Response): Release {
   const header = res._header;
   const { statusCode, statusMessage, sendDate, _trailer: trailer } = res;
   const arrays = header ? undefined : headerArrays(res);
-  const ownWriteHead = Object.getOwnPropertyDescriptor(res, 'writeHead');
   const ownFlushHeaders = Object.getOwnPropertyDescriptor(res, 'flushHeaders');
 
   if (!header) res._header = HELD_HEADER;
   res.finished = true;
-  (res as ServerResponse).writeHead = nodeWriteHead;
+  const restoreWriteHead = useNodeWriteHead(res, ServerResponse.prototype.writeHead);
   // Would send `HELD_HEADER`; on an ended response it sends nothing.
   res.flushHeaders = noop;
 
   return () => {
-    restore(res, 'writeHead', ownWriteHead);
+    restoreWriteHead();
     restore(res, 'flushHeaders', ownFlushHeaders);
     res._header = header;
     res.finished = false;
@@ -87,8 +94,10 @@ function holdHttp2(res: Http2ServerResponse): Release {
   // As end() leaves it: a second end() on a HEAD request is then also a no-op.
   state.headRequest = stream.headRequest === true;
   if (!headersSent) Object.defineProperty(stream, 'headersSent', { configurable: true, get: sent });
+  const restoreWriteHead = useNodeWriteHead(res, Http2ServerResponse.prototype.writeHead);
 
   return () => {
+    restoreWriteHead();
     restore(stream, 'headersSent', ownHeadersSent);
     state.ending = ending;
     state.headRequest = headRequest;

@@ -29,20 +29,18 @@ import { pipeline, type RawExchange } from './helpers/raw-http.js';
 const express5 = require('express5') as typeof express;
 const SECRET = 'app bugs';
 
-type Callback = (err?: unknown, value?: unknown) => void;
-
 /** A MemoryStore whose every answer comes a few ms later, as a networked store's does. */
 class LaterStore extends session.MemoryStore {
-  override get(sid: string, cb: Callback): void {
-    setTimeout(() => super.get(sid, cb as never), 3);
+  override get(...args: Parameters<session.MemoryStore['get']>): void {
+    setTimeout(() => super.get(...args), 3);
   }
 
-  override set(sid: string, sess: session.SessionData, cb?: Callback): void {
-    setTimeout(() => super.set(sid, sess, cb as never), 3);
+  override set(...args: Parameters<session.MemoryStore['set']>): void {
+    setTimeout(() => super.set(...args), 3);
   }
 
-  override touch(sid: string, sess: session.SessionData, cb?: Callback): void {
-    setTimeout(() => super.touch(sid, sess, cb as never), 3);
+  override touch(...args: Parameters<session.MemoryStore['touch']>): void {
+    setTimeout(() => super.touch(...args), 3);
   }
 }
 
@@ -94,7 +92,7 @@ type ErrorHandling = 'none' | 'answers unsent responses';
 
 interface Scenario {
   framework: typeof express;
-  store: () => session.Store;
+  store: () => session.MemoryStore;
   errors: ErrorHandling;
   withSession: boolean;
   route: Route;
@@ -161,7 +159,7 @@ function assertClean(outcome: Outcome, expected: { status: number; body: string 
 }
 
 const FRAMEWORKS: Array<[string, typeof express]> = [['Express 4', express], ['Express 5', express5]];
-const STORES: Array<[string, () => session.Store]> = [
+const STORES: Array<[string, () => session.MemoryStore]> = [
   ['MemoryStore', () => new session.MemoryStore()],
   ['a store that answers later', () => new LaterStore()],
 ];
