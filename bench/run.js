@@ -29,6 +29,8 @@ async function main() {
   process.stderr.write('HTTP benchmark…\n');
   const httpBench = require('./run-http');
   const http = httpBench.report(await httpBench.main());
+  process.stderr.write('read-only request with a slower store…\n');
+  const touchWait = await require('./touch-wait').main();
 
   const markdown = [
     `Measured ${started} on ${cpu} (${os.cpus().length} cores), Node ${process.version}, by \`npm run bench\`${quick ? ' (quick)' : ''}.`,
@@ -40,6 +42,8 @@ async function main() {
     `**Over HTTP** (an Express 4 app per implementation, autocannon with 16 connections from another process, median of alternating rounds; targets for the returning visitor: ≥ 1.3× express-session and ≥ 0.85× no session):`,
     '',
     http.markdown,
+    '',
+    touchWait,
   ].join('\n');
 
   console.log(markdown);

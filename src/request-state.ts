@@ -482,9 +482,12 @@ export class RequestState implements SessionTracker, IdVerification {
       const { direct } = this;
       if (direct !== undefined) {
         direct.touch(req.sessionID!, session);
-        return END_NEXT_TURN;
+        return undefined;
       }
-      return callStore(store, 'touch', [req.sessionID, session], config.storeTimeout);
+      // The next request does not depend on a touch: it never holds the
+      // response, and its failure reaches next(err) after the response.
+      callStore(store, 'touch', [req.sessionID, session], config.storeTimeout).then(undefined, this.next);
+      return undefined;
     }
     return undefined;
   }
