@@ -5,6 +5,7 @@
 const http = require('node:http');
 const { Duplex } = require('node:stream');
 const { PerformanceObserver } = require('node:perf_hooks');
+const { STORE_MODES } = require('./stores');
 
 /** A socket that accepts and discards everything written to it. */
 function sinkSocket() {
@@ -34,14 +35,18 @@ function runRequest(handler, cookieHeader, socket = sinkSocket()) {
 }
 
 /**
- * One scenario for one implementation (`session` null: no session at all): its
- * request handler, the Cookie header a returning visitor sends, and the store.
+ * One scenario for one implementation (`session` null: no session at all) on one
+ * store mode (`memory` or `async`, see stores.js): its request handler, the
+ * Cookie header a returning visitor sends, the store, and `snapshot()` of what
+ * the store holds (`{ sid: json }`).
  */
-async function prepareScenario(session, scenario) {
+async function prepareScenario(session, scenario, storeMode = 'memory') {
   if (!session) {
-    return { handler: (_req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); }, cookie: undefined, store: undefined };
+    return { handler: (_req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('ok'); }, cookie: undefined, store: undefined, snapshot: () => ({}) };
   }
-  const store = new session.MemoryStore();
+  const mode = STORE_MODES[storeMode];
+  if (!mode || !mode.snapshot) throw new Error(`in-process store mode is invalid: ${storeMode} (use memory or async)`);
+  const store = mode.create(session);
   const mw = session({ ...scenario.options(), store });
   const app = (handle) => (req, res, fail) => mw(req, res, (err) => {
     if (err) return fail(err);
@@ -61,7 +66,7 @@ async function prepareScenario(session, scenario) {
     cookie = line.split(';')[0];
     if (scenario.tamper) cookie = cookie.slice(0, -3) + (cookie.endsWith('AAA') ? 'BBB' : 'AAA');
   }
-  return { handler: app(scenario.handle), cookie, store };
+  return { handler: app(scenario.handle), cookie, store, snapshot: () => mode.snapshot(store) };
 }
 
 module.exports = { runRequest, sinkSocket, prepareScenario };
