@@ -69,7 +69,36 @@ async function prepareScenario(session, scenario, storeMode = 'memory') {
   return { handler: app(scenario.handle), cookie, store, snapshot: () => mode.snapshot(store) };
 }
 
-module.exports = { runRequest, sinkSocket, prepareScenario };
+function setCookieOf(res) {
+  const header = res.getHeader('set-cookie');
+  return Array.isArray(header) ? header.find((c) => c.startsWith('connect.sid=')) : undefined;
+}
+
+/**
+ * Runs a prepared scenario once and checks what a client and the store observe
+ * against `scenario.expect`; resolves with that observation.
+ */
+async function runChecked(prepared, scenario, label) {
+  const before = prepared.snapshot();
+  const res = await runRequest(prepared.handler, prepared.cookie);
+  if (res.statusCode !== 200) throw new Error(`${label}: status ${res.statusCode}`);
+  const setCookie = Boolean(setCookieOf(res));
+  if (setCookie !== scenario.expect.setCookie) throw new Error(`${label}: Set-Cookie ${setCookie ? 'sent' : 'missing'}`);
+  // A write the response does not wait for (a touch) lands within a turn or two.
+  await new Promise((resolve) => setImmediate(resolve));
+  const after = prepared.snapshot();
+  const count = Object.keys(before).length;
+  const grown = Object.keys(after).length - count;
+  const changed = JSON.stringify(after) !== JSON.stringify(before);
+  const stored = scenario.expect.stored;
+  if (stored === 'grows' && grown !== 1) throw new Error(`${label}: store did not grow by one`);
+  if (stored === 'changed' && !changed) throw new Error(`${label}: store not written`);
+  if (stored === 'same' && grown !== 0) throw new Error(`${label}: store size changed`);
+  // Not `changed`: a touch may or may not move a stored expiry, by the millisecond.
+  return { statusCode: res.statusCode, setCookie, grown };
+}
+
+module.exports = { runRequest, runChecked, sinkSocket, prepareScenario };
 
 /** Counts garbage collections while `fn` runs, to tell clean allocation samples from GC-disturbed ones. */
 function gcCounter() {

@@ -8,7 +8,7 @@
 // `--json` prints `{ markdown, targets }` for run.js instead of the Markdown.
 const os = require('node:os');
 const { execFileSync } = require('node:child_process');
-const { runRequest, gcCounter, sinkSocket, prepareScenario } = require('./in-process');
+const { runRequest, runChecked, gcCounter, sinkSocket, prepareScenario } = require('./in-process');
 const { scenarios } = require('./scenarios');
 const { STORE_MODES } = require('./stores');
 const { inProcessLimit, check, format } = require('./targets');
@@ -31,27 +31,9 @@ const SAMPLES = CHILD === 'bytes' ? (quick ? 3 : 6) : (quick ? 5 : 12);
 const REQUESTS_PER_SAMPLE = 2000;
 const CONCURRENCY = Number(argument('--concurrency', 1));
 
-function setCookieOf(res) {
-  const header = res.getHeader('set-cookie');
-  return Array.isArray(header) ? header.find((c) => c.startsWith('connect.sid=')) : undefined;
-}
-
 /** Runs the scenario once and checks what a client and the store would observe. */
 async function verify(impl, scenario, prepared) {
-  if (!impl.session) return;
-  const before = prepared.snapshot();
-  const res = await runRequest(prepared.handler, prepared.cookie);
-  const label = `${impl.name} ${scenario.id} (${STORE})`;
-  if (res.statusCode !== 200) throw new Error(`${label}: status ${res.statusCode}`);
-  if (Boolean(setCookieOf(res)) !== scenario.expect.setCookie) throw new Error(`${label}: Set-Cookie ${setCookieOf(res) ? 'sent' : 'missing'}`);
-  // A write the response does not wait for (a touch) lands within a turn or two.
-  await new Promise((resolve) => setImmediate(resolve));
-  const after = prepared.snapshot();
-  const count = Object.keys(before).length;
-  const stored = scenario.expect.stored;
-  if (stored === 'grows' && Object.keys(after).length !== count + 1) throw new Error(`${label}: store did not grow by one`);
-  if (stored === 'changed' && JSON.stringify(after) === JSON.stringify(before)) throw new Error(`${label}: store not written`);
-  if (stored === 'same' && Object.keys(after).length !== count) throw new Error(`${label}: store size changed`);
+  if (impl.session) await runChecked(prepared, scenario, `${impl.name} ${scenario.id} (${STORE})`);
 }
 
 async function sample(prepared) {
