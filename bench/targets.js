@@ -28,14 +28,16 @@ function check(label, value, op, limit) {
 }
 
 const mark = (target) => (target.pass ? 'PASS' : 'MISS');
-const format = (target) => `${mark(target)}  ${target.label}: ${target.value.toFixed(2)}× (target ${target.op === '<=' ? '≤' : '≥'} ${target.limit}×)`;
+/** Two decimals, or three where two would print the limit itself (1.4996 is a miss of ≥ 1.5, not "1.50"). */
+const shown = (target) => target.value.toFixed(Number(target.value.toFixed(2)) === target.limit ? 3 : 2);
+const format = (target) => `${mark(target)}  ${target.label}: ${shown(target)}× (target ${target.op === '<=' ? '≤' : '≥'} ${target.limit}×)`;
 
 /** The Markdown table of every checked target. */
 function targetsTable(targets) {
   return [
     '| target | measured | limit | result |',
     '|---|---|---|---|',
-    ...targets.map((t) => `| ${t.label} | ${t.value.toFixed(2)}× | ${t.op === '<=' ? '≤' : '≥'} ${t.limit}× | ${mark(t)} |`),
+    ...targets.map((t) => `| ${t.label} | ${shown(t)}× | ${t.op === '<=' ? '≤' : '≥'} ${t.limit}× | ${mark(t)} |`),
   ].join('\n');
 }
 
