@@ -28,8 +28,8 @@ function check(label, value, op, limit) {
 }
 
 const mark = (target) => (target.pass ? 'PASS' : 'MISS');
-/** Two decimals, or three where two would print the limit itself (1.4996 is a miss of ≥ 1.5, not "1.50"). */
-const shown = (target) => target.value.toFixed(Number(target.value.toFixed(2)) === target.limit ? 3 : 2);
+/** Two decimals, or four where two would print the limit itself (1.4996 is a miss of ≥ 1.5, not "1.50"). */
+const shown = (target) => target.value.toFixed(Number(target.value.toFixed(2)) === target.limit ? 4 : 2);
 const format = (target) => `${mark(target)}  ${target.label}: ${shown(target)}× (target ${target.op === '<=' ? '≤' : '≥'} ${target.limit}×)`;
 
 /** The Markdown table of every checked target. */
