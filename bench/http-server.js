@@ -1,31 +1,78 @@
 'use strict';
-// One benchmark server: `node bench/http-server.js <ours|express-session|none>`.
-// Tells its parent the port over IPC, then serves until killed.
+// One benchmark server: `node bench/http-server.js <kind> <store mode> [redis url]`
+//   kind: ours | express-session | none (no session) | raw-get (no session, one raw Redis GET per request)
+//   store mode: memory | async | redis (see stores.js; ignored by none)
+// Serves the HTTP scenarios of scenarios.js, each under its own path with its own
+// middleware options: GET /S2/seed starts a session as the scenario's seed does,
+// GET /S2/ is the scenario's request. Tells its parent the port over IPC, then
+// serves until killed.
 const express = require('express');
+const { scenarios, storedSessionExample } = require('./scenarios');
+const { STORE_MODES } = require('./stores');
 
-const kind = process.argv[2];
-const session = kind === 'ours' ? require('..') : kind === 'express-session' ? require('express-session') : null;
-const DAY = 24 * 60 * 60 * 1000;
+const [kind, storeMode, redisUrl] = process.argv.slice(2);
+const RAW_KEY = 'bench:raw-get';
+const HTTP_SCENARIOS = scenarios.filter((scenario) => scenario.http);
 
-const app = express();
-app.disable('x-powered-by');
-app.disable('etag');
-if (session) {
-  app.use(session({ secret: 'benchmark secret', resave: false, saveUninitialized: true, cookie: { maxAge: DAY } }));
+async function redisClient() {
+  const { createClient } = require('redis');
+  const client = createClient({ url: redisUrl });
+  client.on('error', (err) => console.error(`bench server ${kind}: redis: ${err.message}`));
+  await client.connect();
+  return client;
 }
-app.get('/', (req, res) => {
-  if (req.session && req.session.user === undefined) req.session.user = 'ada';
-  res.send('ok');
-});
-app.get('/returning', (req, res) => {
-  if (session && req.session.user !== 'ada') {
-    res.status(500).send('session not loaded');
-    return;
+
+function sessionRoutes(app, session, store) {
+  for (const scenario of HTTP_SCENARIOS) {
+    const router = express.Router();
+    router.use(session({ ...scenario.options(), store }));
+    router.get('/seed', (req, res) => {
+      scenario.seed?.(req);
+      res.send('ok');
+    });
+    router.get('/', (req, res) => {
+      scenario.handle(req);
+      res.send('ok');
+    });
+    app.use(`/${scenario.id}`, router);
   }
-  res.send('ok');
-});
+}
+
+/** The scenarios' paths without a session; `before` (optional) is awaited first. */
+function baselineRoutes(app, before) {
+  const handler = before
+    ? (_req, res, next) => { before().then(() => res.send('ok'), next); }
+    : (_req, res) => { res.send('ok'); };
+  for (const scenario of HTTP_SCENARIOS) app.get(`/${scenario.id}/`, handler);
+}
+
+async function main() {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  if (kind === 'ours' || kind === 'express-session') {
+    const session = kind === 'ours' ? require('..') : require('express-session');
+    const redis = storeMode === 'redis' ? { client: await redisClient(), prefix: `bench-${kind}:` } : undefined;
+    sessionRoutes(app, session, STORE_MODES[storeMode].create(session, redis));
+  } else if (kind === 'raw-get') {
+    // The practical limit for a Redis-backed session: one GET of a session-sized value, no session.
+    const client = await redisClient();
+    await client.set(RAW_KEY, JSON.stringify(storedSessionExample()));
+    baselineRoutes(app, async () => {
+      if ((await client.get(RAW_KEY)) === null) throw new Error('raw GET found nothing');
+    });
+  } else if (kind === 'none') {
+    baselineRoutes(app);
+  } else {
+    throw new Error(`kind is invalid: ${kind} (use ours, express-session, none or raw-get)`);
+  }
+  const server = app.listen(0, '127.0.0.1', () => {
+    process.send({ port: server.address().port });
+  });
+}
 
 process.on('SIGINT', () => process.exit(0));
-const server = app.listen(0, '127.0.0.1', () => {
-  process.send({ port: server.address().port });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
 });

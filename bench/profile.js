@@ -3,6 +3,7 @@
 // implementation, for a CPU profile; `node bench/profile.js --summary <file.cpuprofile>` prints the top self times.
 // `node bench/profile.js --alloc <S1..S6> [express-session]`: bytes allocated per request, by function
 // (V8's sampling heap profiler, counting objects already collected too).
+// STORE=async (default memory) profiles on the benchmark's async store instead of the built-in one.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -36,7 +37,7 @@ const scenario = scenarios.find((s) => s.id === (process.argv[2] || 'S2'));
 const session = process.argv[3] === 'express-session' ? require('express-session') : require('..');
 
 (async () => {
-  const { handler, cookie } = await prepareScenario(session, scenario);
+  const { handler, cookie } = await prepareScenario(session, scenario, process.env.STORE || 'memory');
   let left = Number(process.env.REQUESTS || 100000);
   await Promise.all(Array.from({ length: 32 }, async () => {
     const socket = sinkSocket();
@@ -49,7 +50,7 @@ async function allocations(id, theirs) {
   const { runRequest, sinkSocket, prepareScenario } = require('./in-process');
   const { scenarios } = require('./scenarios');
   const scenario = scenarios.find((s) => s.id === id);
-  const { handler, cookie } = await prepareScenario(theirs ? require('express-session') : require('..'), scenario);
+  const { handler, cookie } = await prepareScenario(theirs ? require('express-session') : require('..'), scenario, process.env.STORE || 'memory');
   const socket = sinkSocket();
   for (let i = 0; i < 5000; i++) await runRequest(handler, cookie, socket);
 

@@ -1,22 +1,46 @@
 'use strict';
-// Over HTTP on loopback: the same Express app in one process per implementation,
-// loaded by autocannon from this process, rounds alternating between them.
+// `node bench/run-http.js [--quick] [--store memory|async|redis]…`
+// Over HTTP on loopback: one Express app per implementation and store mode, each
+// in its own process, loaded by autocannon from this process in rounds that
+// alternate their order; then the latency of one request at a time. Redis runs
+// in a redis-server this benchmark starts on a free loopback port.
 const { fork } = require('node:child_process');
 const http = require('node:http');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const { scenarios } = require('./scenarios');
+const { STORE_MODES } = require('./stores');
+const { startRedis } = require('./redis-server');
+const { sequentialLatencies } = require('./http-latency');
+const { HTTP, check, format } = require('./targets');
 
-const KINDS = ['ours', 'express-session', 'none'];
 const quick = process.argv.includes('--quick');
-const ROUNDS = quick ? 2 : 5;
-const DURATION = quick ? 2 : 4;
+const ROUNDS = quick ? 2 : 4;
+const DURATION = quick ? 1 : 3;
 const CONNECTIONS = 16;
+const LATENCY_ROUNDS = quick ? 2 : 3;
+const LATENCY_REQUESTS = quick ? 300 : 1000;
 
-function start(kind) {
+const byId = (id) => scenarios.find((scenario) => scenario.id === id);
+const KIND_TITLES = { 'ours': 'ours', 'express-session': 'express-session', 'none': 'no session', 'raw-get': 'raw GET, no session' };
+
+/** What is measured: each group's servers are loaded one after the other, in alternating order. */
+const GROUPS = [
+  { mode: 'memory', scenario: byId('S2'), kinds: ['ours', 'express-session', 'none'] },
+  { mode: 'memory', scenario: byId('S1'), kinds: ['ours', 'express-session', 'none'] },
+  { mode: 'async', scenario: byId('S2'), kinds: ['ours', 'express-session', 'none'] },
+  { mode: 'redis', scenario: byId('S2'), kinds: ['ours', 'express-session', 'raw-get'] },
+];
+
+/** Forks one server; `children` collects it so that it is killed however the run ends. */
+function start(kind, mode, redisUrl, children) {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'http-server.js'), [kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    child.once('message', ({ port }) => resolve({ kind, child, port }));
+    const args = [kind, mode, ...(redisUrl ? [redisUrl] : [])];
+    const child = fork(path.join(__dirname, 'http-server.js'), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    child.once('message', ({ port }) => resolve({ kind, mode, child, port }));
     child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench server ${kind} (${mode}) exited with ${code}`)));
   });
 }
 
@@ -29,20 +53,32 @@ function get(port, urlPath, headers = {}) {
   });
 }
 
-/** A returning visitor's cookie, checked to resume the session (a benchmark of a broken path is worthless). */
-async function returningCookie(server) {
-  if (server.kind === 'none') return undefined;
-  const first = await get(server.port, '/');
-  const cookie = first.headers['set-cookie']?.[0]?.split(';')[0];
-  if (!cookie) throw new Error(`${server.kind}: no session cookie`);
-  const again = await get(server.port, '/returning', { cookie });
-  if (again.statusCode !== 200 || again.headers['set-cookie']) throw new Error(`${server.kind}: session not resumed`);
-  return cookie;
+/**
+ * The Cookie header the scenario's client sends (a returning visitor's, from the
+ * seed route), after checking that the scenario's request answers as expected
+ * (a benchmark of a broken path is worthless).
+ */
+async function prepareClient(server, scenario) {
+  const label = `${server.kind} (${server.mode}) ${scenario.id}`;
+  const hasSession = server.kind === 'ours' || server.kind === 'express-session';
+  let cookie;
+  if (hasSession && scenario.seed) {
+    const seeded = await get(server.port, `/${scenario.id}/seed`);
+    cookie = seeded.headers['set-cookie']?.[0]?.split(';')[0];
+    if (!cookie) throw new Error(`${label}: seeding set no cookie`);
+  }
+  const headers = cookie ? { cookie } : {};
+  const res = await get(server.port, `/${scenario.id}/`, headers);
+  if (res.statusCode !== 200) throw new Error(`${label}: status ${res.statusCode}`);
+  if (hasSession && Boolean(res.headers['set-cookie']) !== scenario.expect.setCookie) {
+    throw new Error(`${label}: Set-Cookie ${res.headers['set-cookie'] ? 'sent' : 'missing'}`);
+  }
+  return headers;
 }
 
-function load(port, urlPath, headers) {
+function load(port, urlPath, headers, duration) {
   return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${port}${urlPath}`, connections: CONNECTIONS, duration: DURATION, headers }, (err, result) => {
+    autocannon({ url: `http://127.0.0.1:${port}${urlPath}`, connections: CONNECTIONS, duration, headers }, (err, result) => {
       if (err) return reject(err);
       if (result.non2xx || result.errors) return reject(new Error(`${port}${urlPath}: ${result.non2xx} non-2xx, ${result.errors} errors`));
       resolve(result.requests.average);
@@ -51,57 +87,143 @@ function load(port, urlPath, headers) {
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+/** Round-robin order, reversed every other round so that no server always goes first. */
+const orderOf = (n, round) => (round % 2 ? [...Array(n).keys()].reverse() : [...Array(n).keys()]);
 
-async function main() {
-  const servers = [];
-  for (const kind of KINDS) servers.push(await start(kind));
-  try {
-    const scenarios = [
-      { id: 'returning', title: 'returning visitor (read-only)', path: '/returning' },
-      { id: 'new', title: 'new visitor (saveUninitialized)', path: '/' },
-    ];
-    const rows = [];
-    for (const scenario of scenarios) {
-      const cookies = scenario.id === 'returning' ? await Promise.all(servers.map(returningCookie)) : servers.map(() => undefined);
-      const rates = servers.map(() => []);
-      for (let round = 0; round < ROUNDS; round++) {
-        // Alternate the order each round so that neither side always runs first.
-        const order = round % 2 ? [...servers.keys()].reverse() : [...servers.keys()];
-        for (const i of order) {
-          const headers = cookies[i] ? { cookie: cookies[i] } : {};
-          rates[i].push(await load(servers[i].port, scenario.path, headers));
-        }
-      }
-      const [ours, theirs, none] = rates.map(median);
-      process.stderr.write(`${scenario.id}: ours ${ours.toFixed(0)} req/s, express-session ${theirs.toFixed(0)}, no session ${none.toFixed(0)}\n`);
-      rows.push({ scenario, ours, theirs, none });
+/** Starts the servers `groups` need (one per kind and store mode) and their clients. */
+async function prepare(groups, redisUrl, children) {
+  const servers = new Map();
+  for (const group of groups) {
+    group.servers = [];
+    for (const kind of group.kinds) {
+      const key = kind === 'none' ? kind : `${kind}/${group.mode}`;
+      if (!servers.has(key)) servers.set(key, start(kind, group.mode, redisUrl, children));
+      group.servers.push(await servers.get(key));
     }
-    return rows;
-  } finally {
-    for (const s of servers) s.child.kill();
+    group.headers = [];
+    for (const server of group.servers) group.headers.push(await prepareClient(server, group.scenario));
   }
 }
 
-function report(rows) {
-  const lines = ['| scenario | ours req/s | express-session req/s | no session req/s | ours ÷ express-session | ours ÷ no session |', '|---|---|---|---|---|---|'];
-  let pass = true;
-  for (const { scenario, ours, theirs, none } of rows) {
-    const vsTheirs = ours / theirs;
-    const vsNone = ours / none;
-    const checks = scenario.id === 'returning' ? [vsTheirs >= 1.3, vsNone >= 0.85] : [true, true];
-    pass &&= checks.every(Boolean);
-    const mark = (ok) => (ok ? '✓' : '✗');
-    lines.push(`| ${scenario.title} | ${ours.toFixed(0)} | ${theirs.toFixed(0)} | ${none.toFixed(0)} | ${vsTheirs.toFixed(2)}×${scenario.id === 'returning' ? ` (≥ 1.3 ${mark(checks[0])})` : ''} | ${vsNone.toFixed(2)}×${scenario.id === 'returning' ? ` (≥ 0.85 ${mark(checks[1])})` : ''} |`);
+async function throughput(groups) {
+  for (const group of groups) {
+    // Warm up (JIT, connection pools) before the first measured round.
+    for (const [i, server] of group.servers.entries()) await load(server.port, `/${group.scenario.id}/`, group.headers[i], 1);
+    group.rates = group.servers.map(() => []);
   }
-  return { markdown: lines.join('\n'), pass };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const group of groups) {
+      for (const i of orderOf(group.servers.length, round)) {
+        group.rates[i].push(await load(group.servers[i].port, `/${group.scenario.id}/`, group.headers[i], DURATION));
+      }
+    }
+    process.stderr.write(`  HTTP round ${round + 1}/${ROUNDS} done\n`);
+  }
+}
+
+async function latency(groups) {
+  for (const group of groups) {
+    group.latencies = group.servers.map(() => []);
+    for (const [i, server] of group.servers.entries()) await sequentialLatencies(server.port, `/${group.scenario.id}/`, group.headers[i], 200);
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
+      for (const i of orderOf(group.servers.length, round)) {
+        group.latencies[i].push(...await sequentialLatencies(group.servers[i].port, `/${group.scenario.id}/`, group.headers[i], LATENCY_REQUESTS));
+      }
+    }
+  }
+}
+
+/**
+ * Runs the groups of the given store modes; resolves with each group's median
+ * requests per second and, for the returning visitor, its latencies.
+ */
+async function main(modes = Object.keys(STORE_MODES)) {
+  let groups = GROUPS.filter((group) => modes.includes(group.mode)).map((group) => ({ ...group }));
+  let redis;
+  const skipped = [];
+  if (modes.includes('redis')) {
+    redis = await startRedis();
+    if (redis.skip) {
+      skipped.push(`connect-redis: ${redis.skip}`);
+      groups = groups.filter((group) => group.mode !== 'redis');
+      redis = undefined;
+    }
+  }
+  const children = [];
+  try {
+    await prepare(groups, redis?.url, children);
+    await throughput(groups);
+    await latency(groups.filter((group) => group.scenario.id === 'S2'));
+  } finally {
+    for (const child of children) child.kill();
+    await redis?.stop();
+  }
+  return {
+    skipped,
+    groups: groups.map((group) => ({
+      mode: group.mode,
+      scenario: group.scenario,
+      kinds: group.kinds,
+      rates: group.rates.map(median),
+      latencies: group.latencies?.map((xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) })),
+    })),
+  };
+}
+
+/** The targets of a returning-visitor group, `{ vsSession, vsBaseline }` (none for the other scenarios). */
+function targetsOf(group) {
+  if (group.scenario.id !== 'S2') return {};
+  const [ours, theirs, baseline] = group.rates;
+  const limits = HTTP[group.mode];
+  const label = `${group.mode}, HTTP returning visitor: ours ÷`;
+  return {
+    vsSession: check(`${label} express-session`, ours / theirs, '>=', limits.vsSession),
+    vsBaseline: limits.vsBaseline ? check(`${label} ${KIND_TITLES[group.kinds[2]]}`, ours / baseline, '>=', limits.vsBaseline) : undefined,
+  };
+}
+
+/** Markdown per store mode (throughput and latency tables) and every checked target. */
+function report({ groups, skipped }) {
+  const sections = {};
+  const targets = [];
+  for (const mode of Object.keys(STORE_MODES)) {
+    const mine = groups.filter((group) => group.mode === mode);
+    if (!mine.length) continue;
+    const baseline = KIND_TITLES[mine[0].kinds[2]];
+    const lines = [
+      `| scenario | ours req/s | express-session req/s | ${baseline} req/s | ours ÷ express-session | ours ÷ ${baseline} |`,
+      '|---|---|---|---|---|---|',
+    ];
+    for (const group of mine) {
+      const [ours, theirs, base] = group.rates;
+      const { vsSession, vsBaseline } = targetsOf(group);
+      targets.push(...[vsSession, vsBaseline].filter(Boolean));
+      const cell = (value, target) => `${value.toFixed(2)}×${target ? ` (≥ ${target.limit} ${target.pass ? 'PASS' : 'MISS'})` : ''}`;
+      lines.push(`| ${group.scenario.id} ${group.scenario.title} | ${ours.toFixed(0)} | ${theirs.toFixed(0)} | ${base.toFixed(0)} | ${cell(ours / theirs, vsSession)} | ${cell(ours / base, vsBaseline)} |`);
+    }
+    const timed = mine.find((group) => group.latencies);
+    if (timed) {
+      const base = timed.latencies[2].p50;
+      lines.push('', 'Latency of the returning visitor (S2), one request at a time on one keep-alive connection:', '');
+      lines.push(`| app | p50 µs | p99 µs | p50 over ${baseline} |`, '|---|---|---|---|');
+      timed.latencies.forEach(({ p50, p99 }, i) => {
+        lines.push(`| ${KIND_TITLES[timed.kinds[i]]} | ${p50.toFixed(0)} | ${p99.toFixed(0)} | ${i === 2 ? '' : `+${(p50 - base).toFixed(0)} µs`} |`);
+      });
+    }
+    sections[mode] = lines.join('\n');
+  }
+  return { sections, targets, skipped, pass: targets.every((target) => target.pass) && !skipped.length };
 }
 
 module.exports = { main, report };
 
 if (require.main === module) {
-  main().then((rows) => {
-    const { markdown, pass } = report(rows);
-    console.log(markdown);
+  const modes = process.argv.flatMap((arg, i) => (process.argv[i - 1] === '--store' ? [arg] : []));
+  main(modes.length ? modes : undefined).then((results) => {
+    const { sections, targets, skipped, pass } = report(results);
+    for (const [mode, markdown] of Object.entries(sections)) console.log(`\n${STORE_MODES[mode].title}:\n\n${markdown}`);
+    console.log(`\n${[...targets.map(format), ...skipped.map((reason) => `SKIPPED  ${reason}`)].join('\n')}`);
     process.exitCode = pass ? 0 : 1;
   }, (err) => { console.error(err); process.exitCode = 1; });
 }

@@ -1,7 +1,8 @@
 'use strict';
-// The six in-process scenarios. Each builds options for an implementation,
-// prepares a cookie, says what the app does, and checks the outcome (a
-// benchmark of a broken path is worthless).
+// The six scenarios, shared by every store mode: in-process all six, over HTTP
+// those marked `http`. Each builds options for an implementation, prepares a
+// cookie, says what the app does, and checks the outcome (a benchmark of a
+// broken path is worthless).
 const DAY = 24 * 60 * 60 * 1000;
 const SECRET = 'benchmark secret';
 
@@ -13,14 +14,14 @@ const bigProfile = () => ({
 
 const scenarios = [
   {
-    id: 'S1', title: 'new visitor (saveUninitialized)',
+    id: 'S1', title: 'new visitor (saveUninitialized)', http: true,
     options: () => ({ secret: SECRET, resave: false, saveUninitialized: true, cookie: { maxAge: DAY } }),
     cookie: () => undefined,
     handle: () => {},
     expect: { setCookie: true, stored: 'grows' },
   },
   {
-    id: 'S2', title: 'returning visitor, read-only (resave false)',
+    id: 'S2', title: 'returning visitor, read-only (resave false)', http: true,
     options: () => ({ secret: SECRET, resave: false, saveUninitialized: false, cookie: { maxAge: DAY } }),
     seed: (req) => { req.session.views = 1; req.session.user = 'ada'; },
     handle: (req) => { if (req.session.user !== 'ada') throw new Error('S2: session not loaded'); },
@@ -57,4 +58,11 @@ const scenarios = [
   },
 ];
 
-module.exports = { scenarios, SECRET, bigProfile };
+/** What a store holds for S2's session: the size of value the raw-GET baseline reads. */
+const storedSessionExample = () => ({
+  cookie: { originalMaxAge: DAY, expires: new Date(Date.now() + DAY).toISOString(), httpOnly: true, path: '/' },
+  views: 1,
+  user: 'ada',
+});
+
+module.exports = { scenarios, SECRET, bigProfile, storedSessionExample };

@@ -6,7 +6,12 @@ import type { Session, StoredSession } from './session.js';
 /** Options of `new MemoryStore(options)`. */
 export interface MemoryStoreOptions {
   /**
-   * The most sessions to keep: past it, the least recently used one is dropped.
+   * The most sessions to keep. Past it, the least recently used session that
+   * holds nothing but its cookie is dropped (a visitor who stored no data), or,
+   * when every session holds data, the least recently used one. A flood of
+   * requests without a cookie (with `saveUninitialized: true`) then pushes out
+   * only other sessions without data; a flood that stores data in new sessions
+   * still pushes out the least recently used users.
    * @default Infinity
    */
   max?: number | undefined;
@@ -27,14 +32,16 @@ interface Entry {
   json: string;
   touchedCookie: string | undefined;
   expires: number;
+  /** Nothing but the cookie (only worked out with `max`): the first to go past it. */
+  bare: boolean;
 }
 
 /**
  * An in-process store for development, tests and single-process apps. Sessions
  * are kept as JSON (every `get` returns a fresh copy), expire on time, are swept
  * as new sessions are written and on an unref'd timer, and can be capped by
- * `max` (least recently used first out). They are lost on restart and not
- * shared between processes.
+ * `max` (least recently used first out, sessions without data before those
+ * with). They are lost on restart and not shared between processes.
  */
 export interface MemoryStore extends Store {
   /**
@@ -71,6 +78,8 @@ const kState = Symbol('express-session-cn.memoryStore');
 
 interface State {
   entries: Map<string, Entry>;
+  /** With `max`: the ids of the bare entries, least recently used first (a Set keeps insertion order). */
+  bare: Set<string>;
   max: number;
   sweepInterval: number;
   cursor: Iterator<string> | undefined;
@@ -92,7 +101,7 @@ export const MemoryStore = function MemoryStore(this: MemoryStore) {
   if (typeof sweepInterval !== 'number' || !(sweepInterval > 0) || !Number.isFinite(sweepInterval)) {
     throw new TypeError(`sweepInterval option is invalid: ${String(sweepInterval)} (use milliseconds, e.g. 1000)`);
   }
-  const state: State = { entries: new Map(), max, sweepInterval, cursor: undefined, timer: undefined };
+  const state: State = { entries: new Map(), bare: new Set(), max, sweepInterval, cursor: undefined, timer: undefined };
   Object.defineProperty(this, kState, { value: state });
   Object.defineProperty(this, 'sessions', {
     configurable: true,
@@ -118,11 +127,12 @@ MemoryStore.prototype.all = function all(this: Internal, callback?: StoreCallbac
 
 MemoryStore.prototype.clear = function clear(this: Internal, callback) {
   this[kState].entries.clear();
+  this[kState].bare.clear();
   if (callback) defer(callback);
 };
 
 MemoryStore.prototype.destroy = function destroy(this: Internal, sid, callback) {
-  this[kState].entries.delete(sid);
+  removeEntry(this[kState], sid);
   if (callback) defer(callback);
 };
 
@@ -154,12 +164,17 @@ function readEntry(state: State, sid: string): StoredSession | undefined {
   if (state.max !== Infinity) {
     state.entries.delete(sid);
     state.entries.set(sid, entry);
+    if (entry.bare) {
+      state.bare.delete(sid);
+      state.bare.add(sid);
+    }
   }
   return parseEntry(entry);
 }
 
 function writeEntry(state: State, sid: string, session: Session | StoredSession): void {
-  store(state, sid, { json: sessionJson(session), touchedCookie: undefined, expires: expiryOf(session.cookie) });
+  const bare = state.max !== Infinity && holdsOnlyCookie(session);
+  store(state, sid, { json: sessionJson(session), touchedCookie: undefined, expires: expiryOf(session.cookie), bare });
   sweep(state, SWEEP_PER_WRITE);
 }
 
@@ -174,19 +189,49 @@ function touchEntry(state: State, sid: string, session: Session | StoredSession)
 }
 
 /**
- * Writes an entry. With `max`, it becomes the most recently used one, and the
- * least recently used goes past `max`. Without, the order is left alone: a
+ * Writes an entry. With `max`, it becomes the most recently used one, and past
+ * `max` one goes (see `evictionCandidate`). Without, the order is left alone: a
  * rewrite keeps its place, as a key of express-session's `sessions` object
  * does, and a Map that never deletes never rehashes.
  */
 function store(state: State, sid: string, entry: Entry): void {
   const { entries } = state;
-  if (state.max !== Infinity) entries.delete(sid);
-  entries.set(sid, entry);
-  if (entries.size > state.max) {
-    entries.delete(entries.keys().next().value as string);
+  if (state.max !== Infinity) {
+    entries.delete(sid);
+    state.bare.delete(sid);
+    if (entry.bare) state.bare.add(sid);
   }
+  entries.set(sid, entry);
+  if (entries.size > state.max) removeEntry(state, evictionCandidate(state));
   if (state.timer === undefined) startTimer(state);
+}
+
+/**
+ * The entry `max` drops: the least recently used one that holds nothing but
+ * its cookie, or, when every entry holds data, the least recently used of all.
+ * Anonymous visitors then never push out users with data, and a new visitor
+ * arriving when every entry holds data is the one dropped (its next request
+ * gets a new session, as it would after an eviction). Both are O(1).
+ */
+function evictionCandidate(state: State): string {
+  const bare = state.bare.values().next();
+  return bare.done ? state.entries.keys().next().value as string : bare.value;
+}
+
+function removeEntry(state: State, sid: string): void {
+  state.entries.delete(sid);
+  state.bare.delete(sid);
+}
+
+/** Whether JSON.stringify would write nothing of the session but its `cookie`. */
+function holdsOnlyCookie(session: object): boolean {
+  if ((session as { toJSON?: unknown }).toJSON !== undefined) return false;
+  let cookie = false;
+  for (const key in session) {
+    if (key !== 'cookie') return false;
+    cookie = true;
+  }
+  return cookie;
 }
 
 /** The entry if it exists and has not expired; an expired one is deleted. */
@@ -194,7 +239,7 @@ function liveEntry(state: State, sid: string): Entry | undefined {
   const entry = state.entries.get(sid);
   if (entry === undefined) return undefined;
   if (entry.expires <= Date.now()) {
-    state.entries.delete(sid);
+    removeEntry(state, sid);
     return undefined;
   }
   return entry;
@@ -218,7 +263,7 @@ function sweep(state: State, budget: number): void {
       if (next.done) return;
     }
     const sid = next.value;
-    if (entries.get(sid)!.expires <= now) entries.delete(sid);
+    if (entries.get(sid)!.expires <= now) removeEntry(state, sid);
   }
 }
 
@@ -281,9 +326,10 @@ function entryJson(entry: Entry): string {
   return entry.touchedCookie === undefined ? entry.json : JSON.stringify(parseEntry(entry));
 }
 
-function parseJsonEntry(json: string): Entry {
+function parseJsonEntry(state: State, json: string): Entry {
   const session = JSON.parse(json) as StoredSession | null;
-  return { json, touchedCookie: undefined, expires: expiryOf(session?.cookie) };
+  const bare = state.max !== Infinity && typeof session === 'object' && session !== null && holdsOnlyCookie(session);
+  return { json, touchedCookie: undefined, expires: expiryOf(session?.cookie), bare };
 }
 
 /** `store.sessions`: a live `{ [sid]: JSON }` view over the entries, for code written against express-session. */
@@ -296,10 +342,10 @@ function sessionsView(state: State): Record<string, string> {
     },
     set: (_target, key, value) => {
       if (typeof key !== 'string') return false;
-      store(state, key, parseJsonEntry(String(value)));
+      store(state, key, parseJsonEntry(state, String(value)));
       return true;
     },
-    deleteProperty: (_target, key) => (typeof key === 'string' ? (entries.delete(key), true) : true),
+    deleteProperty: (_target, key) => (typeof key === 'string' ? (removeEntry(state, key), true) : true),
     has: (_target, key) => typeof key === 'string' && entries.has(key),
     ownKeys: () => [...entries.keys()],
     getOwnPropertyDescriptor: (_target, key) => {
@@ -311,8 +357,9 @@ function sessionsView(state: State): Record<string, string> {
 
 function replaceAll(state: State, sessions: Record<string, string> | null | undefined): void {
   // Read first: `sessions` may be this very store's view (`store.sessions = store.sessions`).
-  const replacement = Object.entries(sessions ?? {}).map(([sid, json]) => [sid, parseJsonEntry(json)] as const);
+  const replacement = Object.entries(sessions ?? {}).map(([sid, json]) => [sid, parseJsonEntry(state, json)] as const);
   state.entries.clear();
+  state.bare.clear();
   state.cursor = undefined;
   for (const [sid, entry] of replacement) store(state, sid, entry);
 }

@@ -12,6 +12,7 @@ import { interceptResponse } from './response-hooks.js';
 import type { Session, SessionHolder } from './session.js';
 import { readSessionId, type IdReading } from './session-id.js';
 import { SetCookieSerializer } from './set-cookie.js';
+import { isAcceptableId } from './session-id-rule.js';
 import { Signer } from './signature.js';
 
 export type { NextFunction } from './request.js';
@@ -45,7 +46,8 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
     lifetime: config.maxLifetime === undefined ? undefined : new Lifetime(config.maxLifetime),
     commits: config.concurrency === 'merge' ? new CommitQueue() : undefined,
   };
-  const signer = config.secrets && new Signer(config.secrets, true);
+  const acceptsSignedId = (id: string): boolean => isAcceptableId(id, true, config.isValidId);
+  const signer = config.secrets && new Signer(config.secrets, true, acceptsSignedId);
   let storeReady = true;
 
   // express-session's Store#regenerate (which stores built on it inherit)
@@ -62,7 +64,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
   }
 
   /** The signer for this request: the `secret` option's, or one for cookie-parser's `req.secret`. */
-  const signerFor = (req: SessionRequest): Signer | undefined => signer ?? (req.secret ? new Signer([req.secret], false) : undefined);
+  const signerFor = (req: SessionRequest): Signer | undefined => signer ?? (req.secret ? new Signer([req.secret], false, acceptsSignedId) : undefined);
 
   const middleware = function session(req: SessionRequest, res: ServerResponse, next: NextFunction): void {
     if (req.session) {

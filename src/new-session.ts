@@ -3,6 +3,7 @@ import type { Lifetime } from './lifetime.js';
 import type { SessionConfig } from './options.js';
 import { isSecureRequest, type SessionRequest } from './request.js';
 import { Session, type SessionHolder } from './session.js';
+import { isAcceptableId, MAX_ID_LENGTH } from './session-id-rule.js';
 
 /**
  * A new session (new id, new cookie) on `req`, as `store.generate(req)` makes
@@ -17,6 +18,10 @@ export function generateSession(req: SessionRequest, config: SessionConfig, life
 }
 
 function attachNewSession(req: SessionRequest, config: SessionConfig, lifetime: Lifetime | undefined, id: string): void {
+  // Such an id would be refused when its cookie comes back: the session would be lost on every request.
+  if (typeof id === 'string' && !isAcceptableId(id, true, config.isValidId)) {
+    throw new TypeError(`genid returned an id that is refused when read back (it has a control character, a . or .. path segment or more than ${MAX_ID_LENGTH} characters, or fails isValidId): make genid and isValidId agree`);
+  }
   req.sessionID = id;
   const session = new Session(req as unknown as SessionHolder);
   req.session = session;

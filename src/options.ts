@@ -1,8 +1,10 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
 import { generateSessionId } from './session-id-generator.js';
+import { resolveIdRule, type IdRule } from './session-id-rule.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
 
@@ -24,9 +26,11 @@ export interface SessionIncomingMessage extends IncomingMessage {
 /** Options of `session(options)`. Every one is optional. */
 export interface SessionOptions {
   /**
-   * Secret(s) used to sign the session ID cookie: a string, a Buffer, a
-   * `KeyObject`, or an array of them. The first signs; all are tried when
-   * verifying, so a new secret can be put first while old cookies stay valid.
+   * Secret(s) used to sign the session ID cookie: a string, a Buffer (or
+   * another TypedArray), a `KeyObject`, or an array of them. The first signs;
+   * all are tried when verifying, so a new secret can be put first while old
+   * cookies stay valid. Buffers are copied by `session()`: changing their bytes
+   * later changes nothing. An empty string, Buffer or KeyObject is a TypeError.
    * Without it, `req.secret` (set by cookie-parser) is used.
    * @default undefined
    */
@@ -92,10 +96,22 @@ export interface SessionOptions {
   /**
    * Accept an unsigned session ID (a value without `s:`) from the cookie, the
    * cookie-parser objects or `alternateTokenValue`. This removes the signature
-   * check: keep it off unless migrating clients that hold raw IDs.
+   * check: keep it off unless migrating clients that hold raw IDs. A raw value
+   * becomes an id only if it looks like one: see `isValidId`.
    * @default false
    */
   allowUnsigned?: boolean | undefined;
+  /**
+   * Which session IDs read from a request may reach the store: a RegExp the ID
+   * must match (anchor it, `/^…$/`) or a function returning `true`. Give it
+   * with `allowUnsigned` and a custom `genid`, to describe your IDs; it then
+   * applies to signed IDs too. Whatever it says, an ID with a control
+   * character, a `.` or `..` path segment, or more than 256 characters never
+   * reaches the store, signed or not, and a `genid` that returns one is an error.
+   * @default undefined: signed IDs pass; unsigned ones (`allowUnsigned`) must
+   * look like the default genid's (32 characters of base64url)
+   */
+  isValidId?: RegExp | ((id: string) => boolean) | undefined;
   /**
    * Where to look for the session ID when no valid cookie carries one, e.g. an
    * `Authorization` header. It gets the same signature check as a cookie value.
@@ -188,6 +204,8 @@ export interface SessionConfig {
   readonly unsetDestroy: boolean;
   readonly proxy: boolean | undefined;
   readonly allowUnsigned: boolean;
+  /** The `isValidId` option as a function; undefined for the default rule. */
+  readonly isValidId: IdRule | undefined;
   readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
   readonly skipCookie: SessionOptions['skipCookie'];
   readonly storeTimeout: number | undefined;
@@ -249,6 +267,7 @@ export function resolveOptions(
     unsetDestroy: unset === 'destroy',
     proxy: opts.proxy,
     allowUnsigned: Boolean(opts.allowUnsigned),
+    isValidId: resolveIdRule(opts.isValidId),
     alternateTokenValue: opts.alternateTokenValue,
     skipCookie: opts.skipCookie,
     storeTimeout,
@@ -329,19 +348,32 @@ function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: s
     deprecate('req.secret; provide secret option');
     return undefined;
   }
-  const secrets = Array.isArray(secret) ? secret.slice() : [secret];
-  for (const item of secrets) {
-    if (!isSecret(item)) {
-      throw new TypeError(`secret option is invalid: ${typeof item} (use a string, a Buffer or a KeyObject, or an array of them)`);
-    }
-  }
+  const secrets = (Array.isArray(secret) ? secret : [secret]).map(copySecret);
   return Object.freeze(secrets);
 }
 
-function isSecret(value: unknown): value is Secret {
-  return (typeof value === 'string' && value.length > 0)
-    || ArrayBuffer.isView(value)
-    || (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret');
+/**
+ * A secret as the middleware keeps it, checked. Buffer and TypedArray secrets
+ * are copied: bytes the app changes later must not leave old and new keys
+ * mixed. An empty key is refused: anyone can compute an HMAC with it.
+ */
+export function copySecret(value: unknown): Secret {
+  if (typeof value === 'string' && value.length > 0) return value;
+  if (ArrayBuffer.isView(value)) {
+    if (value.byteLength === 0) throw emptySecret(`an empty ${value.constructor.name}`);
+    // Buffer.from of a view copies its bytes (Buffer.from of its ArrayBuffer would share them).
+    return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+  }
+  if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret') {
+    if ((value as KeyObject).symmetricKeySize === 0) throw emptySecret('a KeyObject of 0 bytes');
+    // A KeyObject cannot be changed: kept as it is.
+    return value as KeyObject;
+  }
+  throw new TypeError(`secret option is invalid: ${typeof value} (use a string, a Buffer or a KeyObject, or an array of them)`);
+}
+
+function emptySecret(what: string): TypeError {
+  return new TypeError(`secret option is invalid: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`);
 }
 
 function validateCookieOptions(cookie: CookieOptions): void {

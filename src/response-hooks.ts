@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import onHeaders = require('on-headers');
+import { holdAsEnded, type Release } from './ended-response.js';
 
 /**
  * The only module that touches the response. WebSocket callers pass `{}` or
@@ -11,7 +12,8 @@ export interface ResponseHooks {
   beforeHeaders(): void;
   /**
    * Runs once, when the app ends the response. A returned Promise holds the
-   * end of the response until it settles; undefined ends it now.
+   * end of the response until it settles; undefined ends it now. A held response is, to the app and to every other
+   * middleware, an ended one (see `holdAsEnded`).
    */
   beforeEnd(): Promise<void> | undefined;
   /**
@@ -43,7 +45,9 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
 
   let ended = false;
   res.end = function end(this: ResponseLike, ...args: unknown[]): unknown {
-    if (ended) return false;
+    // A later call gets what an ended response gives (held or not): Node's
+    // own return value, callback, and 'error' event for a chunk.
+    if (ended) return originalEnd.apply(this, args);
     ended = true;
 
     let pending: Promise<void> | undefined;
@@ -57,26 +61,49 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
     }
     if (!pending) return originalEnd.apply(this, args);
 
-    // Nothing has reached the client yet: hold the whole response (headers
-    // included) until the store has answered, so a failed save can still
-    // become an error response, and a redirect never outruns its save.
-    const held = !res.headersSent;
-    pending.then(
-      () => endNow(originalEnd, res, args, hooks),
-      (err: unknown) => {
-        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- headers may have gone out while the store answered
-        if (held && !res.headersSent) {
-          res.end = originalEnd;
-          dropBodyHeaders(res);
-          hooks.onCommitError(err);
-        } else {
-          endNow(originalEnd, res, args, hooks);
-          setImmediate(() => hooks.onCommitError(err));
-        }
-      },
-    );
+    // Hold the response (headers included, if none were sent yet) until the
+    // store has answered, so that a failed save can still become an error
+    // response and a redirect never outruns its save. Meanwhile it is, for
+    // everyone, an ended response.
+    const held: HeldEnd = { res, originalEnd, args, hooks, unsent: !res.headersSent, release: holdAsEnded(res) };
+    pending.then(() => sendHeld(held), (err: unknown) => failHeld(held, err));
     return this;
   };
+}
+
+/** A response whose end() waits for its commit. */
+interface HeldEnd {
+  readonly res: ResponseLike;
+  readonly originalEnd: NonNullable<ResponseLike['end']>;
+  /** The arguments of the app's end() call. */
+  readonly args: unknown[];
+  readonly hooks: ResponseHooks;
+  /** Nothing had been sent when the app ended it. */
+  readonly unsent: boolean;
+  readonly release: Release;
+}
+
+function sendHeld(held: HeldEnd): void {
+  held.release();
+  endNow(held);
+}
+
+/**
+ * The commit failed. If nothing was sent, the held response is dropped and
+ * the error handler gets the real, unsent response to answer with; otherwise
+ * the response ends as it was, and the error follows it.
+ */
+function failHeld(held: HeldEnd, err: unknown): void {
+  const { res, hooks } = held;
+  held.release();
+  if (held.unsent && !res.headersSent) {
+    res.end = held.originalEnd;
+    dropBodyHeaders(res);
+    hooks.onCommitError(err);
+  } else {
+    endNow(held);
+    setImmediate(() => hooks.onCommitError(err));
+  }
 }
 
 /**
@@ -84,7 +111,7 @@ export function interceptResponse(res: ResponseLike, hooks: ResponseHooks): void
  * invalid chunk) would reach the app; here it would be an unhandled rejection,
  * so it goes to the error handler instead.
  */
-function endNow(originalEnd: NonNullable<ResponseLike['end']>, res: ResponseLike, args: unknown[], hooks: ResponseHooks): void {
+function endNow({ res, originalEnd, args, hooks }: HeldEnd): void {
   try {
     originalEnd.apply(res, args);
   } catch (err) {

@@ -1,6 +1,7 @@
 import { parse } from 'cookie';
 import { debug, deprecate } from './logging.js';
 import type { SessionConfig, SessionIncomingMessage } from './options.js';
+import { isAcceptableId } from './session-id-rule.js';
 import type { Signer, VerifiedId } from './signature.js';
 
 /** No id found (`undefined`), or cookie-parser's `false` for a bad signature, as express-session passes it on. */
@@ -28,55 +29,61 @@ function unverified(id: string | MissingId): IdReading {
  * then the `alternateTokenValue` option (which may answer with a Promise).
  */
 export function readSessionId(req: SessionIncomingMessage, config: SessionConfig, signer: Signer): IdReading | Promise<IdReading> {
-  const { name, allowUnsigned } = config;
-  let reading = readCookieHeader(req, name, signer, allowUnsigned);
+  const { name } = config;
+  let reading = readCookieHeader(req, name, signer, config);
 
-  if (!reading.id && req.signedCookies) {
-    // cookie-parser has already checked the signature.
-    reading = unverified(req.signedCookies[name] as string | MissingId);
-    if (reading.id) deprecate('cookie should be available in req.headers.cookie');
-  }
+  if (!reading.id && req.signedCookies) reading = readSignedCookie(req.signedCookies[name] as string | MissingId, config);
 
-  if (!reading.id && req.cookies) reading = readParsedCookie(req.cookies[name], signer, allowUnsigned) ?? reading;
+  if (!reading.id && req.cookies) reading = readParsedCookie(req.cookies[name], signer, config) ?? reading;
 
   if (!reading.id && config.alternateTokenValue) {
     const token = config.alternateTokenValue(req);
     const before = reading;
     if (isPromise(token)) {
       // Promise.resolve: a foreign thenable (e.g. Bluebird) must still come back as a native Promise.
-      return Promise.resolve(token).then((value) => verifyToken(value, signer, allowUnsigned) ?? before);
+      return Promise.resolve(token).then((value) => verifyToken(value, signer, config) ?? before);
     }
-    reading = verifyToken(token, signer, allowUnsigned) ?? reading;
+    reading = verifyToken(token, signer, config) ?? reading;
   }
 
   return reading;
 }
 
 /** The session cookie of the `Cookie` header. */
-function readCookieHeader(req: SessionIncomingMessage, name: string, signer: Signer, allowUnsigned: boolean): IdReading {
+function readCookieHeader(req: SessionIncomingMessage, name: string, signer: Signer, config: IdConfig): IdReading {
   const header = req.headers.cookie as string | string[] | undefined;
   if (!header) return NO_ID;
   // Only our cookie is decoded: a header often carries many others.
   const encoded = parse(Array.isArray(header) ? header.join('; ') : header, { decode: keepEncoded })[name];
-  return encoded === undefined ? NO_ID : verifyHeaderValue(encoded, signer, allowUnsigned) ?? NO_ID;
+  return encoded === undefined ? NO_ID : verifyHeaderValue(encoded, signer, config) ?? NO_ID;
 }
 
 function keepEncoded(value: string): string {
   return value;
 }
 
+/** cookie-parser's `req.signedCookies[name]`: its signature is checked already, the id still has to be acceptable. */
+function readSignedCookie(id: string | MissingId, config: IdConfig): IdReading {
+  if (typeof id === 'string' && id && !isAcceptableId(id, true, config.isValidId)) {
+    debug('session id refused');
+    return NO_ID;
+  }
+  if (id) deprecate('cookie should be available in req.headers.cookie');
+  return unverified(id);
+}
+
 /** cookie-parser's `req.cookies[name]`: a value that is still signed, or an unsigned one. */
-function readParsedCookie(raw: unknown, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+function readParsedCookie(raw: unknown, signer: Signer, config: IdConfig): IdReading | undefined {
   if (typeof raw !== 'string' || !raw) return undefined;
-  const verified = verifyValue(raw, signer, allowUnsigned);
+  const verified = verifyValue(raw, signer, config);
   if (verified?.id && raw.startsWith('s:')) deprecate('cookie should be available in req.headers.cookie');
   return verified?.id ? verified : undefined;
 }
 
 /** A token may be the URL-encoded cookie value (`s%3A…`, as `getCookieValue` hands it out). */
-function verifyToken(token: unknown, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+function verifyToken(token: unknown, signer: Signer, config: IdConfig): IdReading | undefined {
   if (typeof token !== 'string' || !token) return undefined;
-  const verified = verifyValue(decodeIfEncoded(token), signer, allowUnsigned);
+  const verified = verifyValue(decodeIfEncoded(token), signer, config);
   return verified?.id ? verified : undefined;
 }
 
@@ -100,26 +107,37 @@ export function decodeIfEncoded(value: string): string {
 }
 
 /** The session cookie's value as the Cookie header carries it: known already, or decoded and verified. */
-function verifyHeaderValue(encoded: string, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+function verifyHeaderValue(encoded: string, signer: Signer, config: IdConfig): IdReading | undefined {
   const known = signer.knownHeaderValue(encoded);
   if (known !== undefined) return known;
   const raw = decodeCookieValue(encoded);
   if (!raw) return undefined;
-  const verified = verifyValue(raw, signer, allowUnsigned);
+  const verified = verifyValue(raw, signer, config);
   // Verified with the current secret (an unsigned value never is: it is not cached).
   if (verified !== undefined && verified.signedValue === raw) signer.rememberHeaderValue(encoded, verified as VerifiedId);
   return verified;
 }
 
-/** `s:`-prefixed values are verified; raw ones pass only with `allowUnsigned`. */
-function verifyValue(raw: string, signer: Signer, allowUnsigned: boolean): IdReading | undefined {
+/** What reading an id needs of the config. */
+type IdConfig = Pick<SessionConfig, 'allowUnsigned' | 'isValidId'>;
+
+/**
+ * `s:`-prefixed values are verified (the signer accepts only acceptable ids,
+ * and caches only those); raw ones pass only with `allowUnsigned`, and only
+ * when they are acceptable ids.
+ */
+function verifyValue(raw: string, signer: Signer, config: IdConfig): IdReading | undefined {
   if (raw.startsWith('s:')) {
     const verified = signer.verify(raw);
-    if (verified === undefined) debug('cookie signature invalid');
+    if (verified === undefined) debug('cookie signature invalid or session id refused');
     return verified;
   }
-  if (allowUnsigned) return unverified(raw);
-  debug('cookie unsigned');
+  if (!config.allowUnsigned) {
+    debug('cookie unsigned');
+    return undefined;
+  }
+  if (isAcceptableId(raw, false, config.isValidId)) return unverified(raw);
+  debug('session id refused');
   return undefined;
 }
 

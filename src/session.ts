@@ -62,6 +62,8 @@ export interface RegenerateOptions {
   /**
    * Carry data over to the new session: `true` for all of it, or the names of
    * the keys to keep (e.g. `['cart']`). The old id is destroyed either way.
+   * Naming `id`, `req`, `cookie` or a session method is a `TypeError`, thrown
+   * before the old session is touched.
    * @default false (the new session is empty)
    */
   keep?: boolean | readonly string[] | undefined;
@@ -178,15 +180,8 @@ function isKeyList(value: unknown): value is readonly string[] {
 
 /** The data `regenerate({ keep })` carries over, read before the old session goes. */
 function keptData(session: Session, options: RegenerateOptions | null | undefined): Record<string, unknown> | undefined {
-  if (options === undefined || options === null) return undefined;
-  if (typeof options !== 'object') {
-    throw new TypeError(`regenerate() options must be an object, e.g. { keep: ['cart'] }, got ${typeof options}`);
-  }
-  const { keep } = options;
-  if (keep === undefined || keep === false) return undefined;
-  if (keep !== true && !isKeyList(keep)) {
-    throw new TypeError('regenerate() option keep must be true or an array of key names, e.g. { keep: [\'cart\'] }');
-  }
+  const keep = validateKeep(options);
+  if (keep === undefined) return undefined;
   const source = session as unknown as Record<string, unknown>;
   const names = keep === true ? Object.keys(source) : keep;
   const kept: Record<string, unknown> = {};
@@ -194,6 +189,36 @@ function keptData(session: Session, options: RegenerateOptions | null | undefine
     if (name !== 'cookie' && Object.prototype.hasOwnProperty.call(source, name)) kept[name] = source[name];
   }
   return kept;
+}
+
+/**
+ * `regenerate()`'s options checked before anything happens (a TypeError, the old
+ * session untouched): `true`, or the names of data keys. `id`, `req`, `cookie`
+ * and the names of Session's methods and built-ins are never data: the new
+ * session has its own, and a store's copy of such a key is dropped on load.
+ */
+export function validateKeep(options: unknown): true | readonly string[] | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') {
+    throw new TypeError(`regenerate() options must be an object, e.g. { keep: ['cart'] }, got ${typeof options}`);
+  }
+  const { keep } = options as RegenerateOptions;
+  if (keep === undefined || keep === false) return undefined;
+  if (keep === true) return true;
+  if (!isKeyList(keep)) {
+    throw new TypeError('regenerate() option keep must be true or an array of key names, e.g. { keep: [\'cart\'] }');
+  }
+  for (const name of keep) {
+    if (isReservedName(name)) {
+      throw new TypeError(`regenerate() option keep names "${name}", which is not session data (the new session has its own id, req, cookie and methods): keep only your own keys, e.g. { keep: ['cart'] }`);
+    }
+  }
+  return keep;
+}
+
+/** `id`, `req`, `cookie`, and what a session inherits (methods, `constructor`, `__proto__`, `toString`...). */
+function isReservedName(name: string): boolean {
+  return name === 'id' || name === 'req' || name === 'cookie' || name in Session.prototype;
 }
 
 /**

@@ -6,7 +6,8 @@ import type { CookieData } from './cookie.js';
  * `cookie.serialize(name, value, data)` gives, at a fraction of its per-call
  * cost: the library formats and validates each distinct set of attributes once
  * (with a sentinel `Expires` to split around), and each call then only adds the
- * encoded value and the expiry.
+ * encoded value and the expiry. The cache is only a speed-up: whatever the
+ * attributes, the result is the library's.
  */
 export class SetCookieSerializer {
   private readonly shapes = new Map<string, Shape>();
@@ -31,6 +32,7 @@ export class SetCookieSerializer {
       return serialize(this.name, value, options(data, expires));
     }
     const shape = this.shape(data);
+    if (shape === undefined) return serialize(this.name, value, options(data, expires));
     const encoded = encodeURIComponent(value);
     return expires
       ? this.prefix + encoded + shape.beforeExpires + this.formatExpires(expires) + shape.afterExpires
@@ -46,29 +48,55 @@ export class SetCookieSerializer {
     return this.expiresText;
   }
 
-  private shape(data: CookieAttributes): Shape {
+  /** The shape of `data`'s attributes; undefined when they cannot be cached (a value that is not a primitive). */
+  private shape(data: CookieAttributes): Shape | undefined {
     const last = this.last;
+    // `last` holds primitives only, so equal values format the same.
     if (last !== undefined && sameAttributes(last, data)) return this.lastShape!;
-    const shape = this.lookup(data);
+    const key = attributesKey(data);
+    if (key === undefined) return undefined;
+    let shape = this.shapes.get(key);
+    if (shape === undefined) {
+      shape = this.format(data);
+      // Once full, a new set of attributes is formatted on each call rather than
+      // pushing others out: a flood of distinct values (e.g. a `cookie` function
+      // reading a request header) costs its own requests, never other users'.
+      if (this.shapes.size < MAX_SHAPES) this.shapes.set(key, shape);
+    }
     this.last = attributesOf(data);
     this.lastShape = shape;
     return shape;
   }
 
-  private lookup(data: CookieAttributes): Shape {
-    const key = `${data.domain}\u0000${data.path}\u0000${data.httpOnly}\u0000${data.secure}\u0000${data.partitioned}\u0000${data.priority}\u0000${data.sameSite}`;
-    let shape = this.shapes.get(key);
-    if (shape === undefined) {
-      const sample = serialize(this.name, 'v', options(data, SENTINEL));
-      const at = sample.indexOf(SENTINEL_ATTRIBUTE);
-      const before = sample.slice(this.name.length + 2, at);
-      const after = sample.slice(at + SENTINEL_ATTRIBUTE.length);
-      shape = { beforeExpires: `${before}; Expires=`, afterExpires: after, withoutExpires: before + after };
-      if (this.shapes.size >= MAX_SHAPES) this.shapes.clear();
-      this.shapes.set(key, shape);
-    }
-    return shape;
+  /** The library formats and validates the attributes once, with a sentinel `Expires` to split around. */
+  private format(data: CookieAttributes): Shape {
+    const sample = serialize(this.name, 'v', options(data, SENTINEL));
+    const at = sample.indexOf(SENTINEL_ATTRIBUTE);
+    const before = sample.slice(this.name.length + 2, at);
+    const after = sample.slice(at + SENTINEL_ATTRIBUTE.length);
+    return { beforeExpires: `${before}; Expires=`, afterExpires: after, withoutExpires: before + after };
   }
+}
+
+/**
+ * The cache key of a set of attributes. Each value is tagged with its type and
+ * strings carry their length, so two different sets never share a key
+ * (`undefined` and `'undefined'`, `false` and `'false'`, a separator inside a
+ * value). Undefined when a value is not a primitive: an object may format
+ * differently next time, so it is never cached.
+ */
+export function attributesKey(data: CookieAttributes): string | undefined {
+  const { domain, path, httpOnly, secure, partitioned, priority, sameSite } = data;
+  const parts = [keyPart(domain), keyPart(path), keyPart(httpOnly), keyPart(secure), keyPart(partitioned), keyPart(priority), keyPart(sameSite)];
+  return parts.includes(undefined) ? undefined : parts.join('');
+}
+
+function keyPart(value: unknown): string | undefined {
+  if (typeof value === 'string') return `s${value.length}:${value}`;
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'number') return `n${value};`;
+  if (value === undefined) return 'u';
+  return value === null ? 'l' : undefined;
 }
 
 /** One set of attributes as the library formats them, around where `Expires` goes. */
@@ -100,5 +128,5 @@ function sameAttributes(a: CookieAttributes, b: CookieAttributes): boolean {
 
 const SENTINEL = new Date(0);
 const SENTINEL_ATTRIBUTE = `; Expires=${SENTINEL.toUTCString()}`;
-/** Apps have one or two attribute sets; anything beyond this is not worth keeping. */
+/** Apps have one or two attribute sets; past this many, new ones are not cached. */
 const MAX_SHAPES = 32;

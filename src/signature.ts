@@ -85,7 +85,8 @@ export class Signer {
   private readonly keys: readonly Secret[];
   private readonly verified: VerifiedValues | undefined;
 
-  constructor(secrets: readonly Secret[], cached: boolean) {
+  /** `accepts(id)`: whether a signed id may reach the store (the signature alone does not decide it). */
+  constructor(secrets: readonly Secret[], cached: boolean, private readonly accepts: (id: string) => boolean) {
     this.keys = cached ? Object.freeze(secrets.map(hmacKey)) : secrets;
     this.verified = cached ? new VerifiedValues() : undefined;
   }
@@ -100,12 +101,13 @@ export class Signer {
     return signSessionId(sessionId, this.keys[0]);
   }
 
-  /** Verifies an `s:<id>.<hmac>` value against each secret; undefined when none signed it. */
+  /** Verifies an `s:<id>.<hmac>` value against each secret; undefined when none signed it or its id is not accepted. */
   verify(value: string): VerifiedId | undefined {
     const known = this.verified?.get(value);
     if (known !== undefined) return known;
     const match = verifySignedValue(value.slice(2), this.keys);
-    if (match === undefined) return undefined;
+    // Only acceptable ids are cached: a cached one needs no second look.
+    if (match === undefined || !this.accepts(match.id)) return undefined;
     if (match.secretIndex > 0) return { id: match.id, signedValue: undefined, secretIndex: match.secretIndex };
     const verified: VerifiedId = { id: match.id, signedValue: value, secretIndex: 0 };
     this.verified?.add(value, verified);

@@ -300,11 +300,35 @@ describe('allowUnsigned', () => {
   test('an unknown raw id gets a fresh session with a new id: ids cannot be fixated', async () => {
     const { store, calls } = spyStore();
     const app = makeApp({ store, allowUnsigned: true });
-    const res = await request(app).get('/bump').set('Cookie', 'connect.sid=attacker-chosen');
+    const chosen = 'attacker-chosen-id-of-32-chars-x';
+    const res = await request(app).get('/bump').set('Cookie', 'connect.sid=' + chosen);
     assert.equal(res.body.n, 1);
-    assert.notEqual(res.body.id, 'attacker-chosen');
+    assert.notEqual(res.body.id, chosen);
     assert.equal(cookieValue(res), signed(res.body.id));
-    assert.deepEqual(calls.map((call) => call.method + ' ' + call.sid), ['get attacker-chosen', 'set ' + res.body.id]);
+    assert.deepEqual(calls.map((call) => call.method + ' ' + call.sid), ['get ' + chosen, 'set ' + res.body.id]);
+  });
+
+  test('an id from cookie-parser\'s req.signedCookies or req.cookies that could not be ours never reaches the store', async () => {
+    const { store, calls } = spyStore();
+    const app = makeApp({
+      store,
+      allowUnsigned: true,
+      before(req, _res, next) {
+        const r = req as unknown as { signedCookies?: Data; cookies?: Data };
+        if (req.get('x-signed') !== undefined) r.signedCookies = { 'connect.sid': req.get('x-signed') };
+        if (req.get('x-cookies') !== undefined) r.cookies = { 'connect.sid': req.get('x-cookies') };
+        next();
+      },
+    });
+    for (const value of ['../other-app-config', 'x'.repeat(300), '..\\x']) {
+      for (const header of ['x-signed', 'x-cookies']) {
+        calls.length = 0;
+        const res = await request(app).get('/whoami').set(header, value);
+        assert.equal(res.status, 200);
+        assert.notEqual(res.body.id, value);
+        assert.deepEqual(calls.filter((call) => call.method === 'get'), [], `${header}: ${value.slice(0, 30)}`);
+      }
+    }
   });
 
   test('an unsigned id is re-issued as a signed cookie only when the usual rules say so', async () => {

@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import cookieSignature from 'cookie-signature';
 import session = require('../src/index.js');
 import { oracle } from './helpers/oracle.js';
+import { serialize as serializeCookie } from 'cookie';
 
 const SECRET = 'hostile input secret';
 const OTHER_SECRET = 'some other secret';
@@ -123,13 +124,17 @@ interface Outcome {
 
 /** Runs one GET / through `mw` with `cookie` as the Cookie header (a string, or an array as some frameworks pass it). */
 function runRequest(mw: Middleware, cookie: string | string[] | undefined): Promise<Outcome> {
+  return runRequestWith(mw, cookie === undefined ? {} : { cookie });
+}
+
+/** Runs one GET / through `mw` with these request headers besides `host`. */
+function runRequestWith(mw: Middleware, headers: Record<string, string | string[]>): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = sinkSocket();
     const req = new http.IncomingMessage(socket as unknown as import('node:net').Socket);
     req.method = 'GET';
     req.url = '/';
-    req.headers = { host: 'localhost' };
-    if (cookie !== undefined) (req.headers as Record<string, unknown>).cookie = cookie;
+    req.headers = { host: 'localhost', ...headers };
     const res = new http.ServerResponse(req);
     res.assignSocket(socket as unknown as import('node:net').Socket);
     let error: unknown;
@@ -389,21 +394,121 @@ describe('signatures', () => {
   }
 
   test('allowUnsigned: an unknown raw id is never adopted; a known one loads', async () => {
-    const side = setup('ours', { allowUnsigned: true });
+    // KNOWN_SID and genid's ids are not in the default id format: the app says what its ids look like.
+    const rule = { allowUnsigned: true, isValidId: /^[\w-]{1,40}$/ };
+    const side = setup('ours', rule);
     const unknown = 'attacker-chosen-raw-id';
     const outcome = await runRequest(side.mw, `connect.sid=${unknown}`);
     assert.deepEqual(side.rec.gets, [unknown]);
     assert.ok(side.genids.has(outcome.sessionID!));
     assert.equal(outcome.cookieId, outcome.sessionID);
 
-    const known = setup('ours', { allowUnsigned: true });
+    const known = setup('ours', rule);
     const loaded = await runRequest(known.mw, `connect.sid=${KNOWN_SID}`);
     assert.equal(loaded.views, 1);
 
-    const forged = setup('ours', { allowUnsigned: true });
+    const forged = setup('ours', rule);
     const rejected = await runRequest(forged.mw, `connect.sid=${encodeURIComponent(TAMPERED)}`);
     assertSafe(rejected, forged);
     assert.deepEqual(forged.rec.gets, [], 'an s: value with a bad signature is not taken as a raw id');
+  });
+});
+
+// --- ids that never reach the store ----------------------------------------------
+
+describe('ids that never reach the store', () => {
+  /** Raw values a client may send with allowUnsigned: path traversal, control characters, overlong or odd values. */
+  const hostileRaw = [
+    '..%2Fother-app-config', '../other-app-config', '%2E%2E%2F%2E%2E%2Fetc%2Fpasswd', '..%5Cother', 'a%2F..%2Fb', '..',
+    'a%00b', '%00', 'tab%09id', 'del%7F', 'x'.repeat(300), 'attacker-chosen', 'a'.repeat(31), 'a'.repeat(33),
+    'a'.repeat(31) + '.', 'a'.repeat(31) + '/', 'a'.repeat(31) + '+',
+  ];
+
+  test('allowUnsigned: a raw value reaches the store only if it looks like a default id', async () => {
+    for (const value of hostileRaw) {
+      for (const where of ['cookie', 'token'] as const) {
+        const side = setup('ours', { allowUnsigned: true, alternateTokenValue: (req: http.IncomingMessage) => req.headers['x-token'] });
+        const outcome = await runRequestWith(side.mw, where === 'cookie' ? { cookie: `connect.sid=${value}` } : { 'x-token': value });
+        assertSafe(outcome, side);
+        assert.deepEqual(side.rec.gets, [], `${where} ${value.slice(0, 40)}`);
+      }
+    }
+    // 32 characters of base64url, as the default genid makes: asked for.
+    const idLike = crypto.randomBytes(24).toString('base64url');
+    const side = setup('ours', { allowUnsigned: true });
+    await runRequest(side.mw, `connect.sid=${idLike}`);
+    assert.deepEqual(side.rec.gets, [idLike]);
+  });
+
+  test('signed values: control characters, path segments and overlong ids are refused even with a valid signature', async () => {
+    // As with a leaked secret, or a genid that let such an id through.
+    for (const id of ['../other-app-config', 'a/../b', '..\\x', '.', '..', './x', 'a\u0000b', 'x\u001fy', 'z\u007f', 'x'.repeat(257)]) {
+      const side = setup('ours');
+      const outcome = await runRequest(side.mw, `connect.sid=${encodeURIComponent(sign(id))}`);
+      assertSafe(outcome, side);
+      assert.deepEqual(side.rec.gets, [], JSON.stringify(id.slice(0, 40)));
+    }
+  });
+
+  test('signed values: custom genid ids with : . / + = and spaces still load, as in express-session', async () => {
+    for (const id of ['user:42.abc', 'id with spaces/+and=signs', 'a..b', '/leading/slash', 'base64+/==', 'x'.repeat(256)]) {
+      const ours = setup('ours');
+      const theirs = setup('theirs');
+      const header = `connect.sid=${encodeURIComponent(sign(id))}`;
+      await runRequest(ours.mw, header);
+      await runRequest(theirs.mw, header);
+      assert.deepEqual(ours.rec.gets, [id]);
+      assert.deepEqual(ours.rec.gets, theirs.rec.gets);
+    }
+  });
+
+  test('isValidId: the app\'s rule decides for raw and signed ids, within the fixed limits', async () => {
+    const uuid = crypto.randomUUID();
+    const uuids = { allowUnsigned: true, isValidId: /^[0-9a-f-]{36}$/g };
+    for (let i = 0; i < 2; i++) {
+      // A `g` RegExp answers the same every time.
+      const side = setup('ours', uuids);
+      await runRequest(side.mw, `connect.sid=${uuid}`);
+      assert.deepEqual(side.rec.gets, [uuid]);
+    }
+    const signedOther = setup('ours', uuids);
+    await runRequest(signedOther.mw, `connect.sid=${encodeURIComponent(VALID)}`);
+    assert.deepEqual(signedOther.rec.gets, [], 'a signed id must pass the rule too');
+
+    const anything = { allowUnsigned: true, isValidId: () => true };
+    for (const value of ['..%2Fother-app-config', 'a%00b', 'x'.repeat(300)]) {
+      const side = setup('ours', anything);
+      await runRequest(side.mw, `connect.sid=${value}`);
+      assert.deepEqual(side.rec.gets, [], value.slice(0, 40));
+    }
+    const allowed = setup('ours', anything);
+    await runRequest(allowed.mw, 'connect.sid=any-raw-value');
+    assert.deepEqual(allowed.rec.gets, ['any-raw-value']);
+
+    const truthy = setup('ours', { allowUnsigned: true, isValidId: () => 'yes' });
+    await runRequest(truthy.mw, 'connect.sid=any-raw-value');
+    assert.deepEqual(truthy.rec.gets, [], 'only `true` accepts');
+  });
+
+  test('a genid that makes an id that would be refused is an error, not a session lost on every request', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['a path segment', { genid: () => '../sessions-of-another-app' }],
+      ['a NUL', { genid: () => 'a\u0000b' }],
+      ['overlong', { genid: () => 'x'.repeat(257) }],
+      ['async, overlong', { genid: () => Promise.resolve('x'.repeat(257)) }],
+      ['not matching isValidId', { genid: () => 'abc', isValidId: /^[0-9a-f-]{36}$/ }],
+    ];
+    for (const [label, options] of cases) {
+      const app = express();
+      app.use(session({ secret: SECRET, resave: false, saveUninitialized: true, ...options }));
+      app.get('/', (_req, res) => res.send('ok'));
+      app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        res.status(500).send(`${err.name}: ${err.message}`);
+      });
+      const res = await request(app).get('/');
+      assert.equal(res.status, 500, label);
+      assert.match(res.text, /^TypeError: genid returned an id that is refused when read back/, label);
+    }
   });
 });
 
@@ -513,4 +618,61 @@ describe('no prototype pollution from stored sessions', () => {
       }
     });
   }
+});
+
+// --- cookie attributes from request input --------------------------------------
+
+describe('cookie attributes taken from the request', () => {
+  /**
+   * An app whose `cookie` function takes its options from a request header
+   * (JSON), as a multi-tenant app takes `domain` from a tenant header.
+   */
+  function tenantApp() {
+    const app = express();
+    app.use(session({
+      secret: SECRET, resave: false, saveUninitialized: true,
+      cookie: (req) => JSON.parse(String(req.headers['x-cookie'] ?? '{}')) as session.CookieOptions,
+    }));
+    app.get('/', (_req, res) => res.send('ok'));
+    return app;
+  }
+
+  /** The Set-Cookie line the response carries, and the one `cookie.serialize` makes for the same value and options. */
+  async function sendAndExpect(app: express.Express, options: Record<string, unknown> | undefined): Promise<[string, string]> {
+    const req = request(app).get('/');
+    if (options !== undefined) req.set('x-cookie', JSON.stringify(options));
+    const res = await req;
+    const line = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0];
+    assert.ok(line, `a cookie for ${JSON.stringify(options)}`);
+    const value = decodeURIComponent(line.slice('connect.sid='.length, line.indexOf(';')));
+    return [line, serializeCookie('connect.sid', value, { path: '/', httpOnly: true, ...options })];
+  }
+
+  test('values that print alike are different attributes: undefined / "undefined", null / "null", false / "false"', async () => {
+    const app = tenantApp();
+    const sequence: (Record<string, unknown> | undefined)[] = [
+      { domain: 'undefined' }, undefined, {},
+      { domain: 'null' }, { domain: null },
+      { partitioned: 'false' }, { partitioned: false }, { partitioned: 'true' }, { partitioned: true },
+      { path: '/', domain: 'undefined' }, { path: '/' },
+    ];
+    for (const options of sequence) {
+      const [line, expected] = await sendAndExpect(app, options);
+      assert.equal(line, expected, JSON.stringify(options));
+    }
+  });
+
+  test('a flood of distinct domains changes nothing for the requests that follow', async () => {
+    const app = tenantApp();
+    for (let i = 0; i < 100; i++) {
+      const [line, expected] = await sendAndExpect(app, { domain: `t${i}.example` });
+      assert.equal(line, expected);
+      if (i % 10 === 9) {
+        for (const options of [undefined, { domain: 'undefined' }, undefined, { domain: 'shop.example' }]) {
+          const [plain, plainExpected] = await sendAndExpect(app, options);
+          assert.equal(plain, plainExpected, `after ${i + 1} distinct domains: ${JSON.stringify(options)}`);
+        }
+      }
+    }
+  });
 });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path = require('node:path');
 import { install } from '@sinonjs/fake-timers';
+import express from 'express';
+import request from 'supertest';
 import session = require('../src/index.js');
 
 type Store = InstanceType<typeof session.MemoryStore>;
@@ -172,6 +174,86 @@ describe('MemoryStore max: least recently used first out', () => {
     assert.deepEqual(Object.keys(store.sessions).sort(), [ids[1], ids[2]].sort());
   });
 });
+
+describe('MemoryStore max under a flood: sessions without data go first', () => {
+  const bare = () => ({ cookie: new session.Cookie({ maxAge: 60_000 }) });
+
+  test('a flood of sessions holding only their cookie never pushes out one with data', async () => {
+    const store = new session.MemoryStore({ max: 3 });
+    store.set('alice', { ...bare(), user: 'alice' } as never);
+    for (let i = 0; i < 1000; i++) store.set('anon' + i, bare() as never);
+    assert.equal(await length(store), 3);
+    assert.equal((await get(store, 'alice') as { user?: string } | undefined)?.user, 'alice');
+    // The others are the latest anonymous ones.
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['alice', 'anon998', 'anon999']);
+  });
+
+  test('among sessions without data, the least recently used goes first', async () => {
+    const store = new session.MemoryStore({ max: 3 });
+    store.set('a', bare() as never);
+    store.set('b', bare() as never);
+    store.set('data', { ...bare(), n: 1 } as never);
+    assert.ok(await get(store, 'a'));
+    store.set('c', bare() as never);
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['a', 'c', 'data']);
+    store.touch('a', bare() as never);
+    store.set('d', bare() as never);
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['a', 'd', 'data']);
+  });
+
+  test('when every session holds data, a new session without data is the one dropped', () => {
+    const store = filledWithData(2);
+    store.set('anon', bare() as never);
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['a', 'b']);
+    // A new session with data still pushes out the least recently used one.
+    store.set('c', { ...bare(), n: 1 } as never);
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['b', 'c']);
+  });
+
+  test('a session that gains data is kept; one that loses it may go', () => {
+    const store = new session.MemoryStore({ max: 2 });
+    store.set('a', bare() as never);
+    store.set('b', bare() as never);
+    store.set('a', { ...bare(), cart: ['apple'] } as never);
+    store.set('b', { ...bare(), cart: ['pear'] } as never);
+    store.set('a', bare() as never); // emptied (e.g. a cart checked out)
+    store.set('c', { ...bare(), n: 1 } as never);
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['b', 'c']);
+  });
+
+  test('sessions written through store.sessions count the same way', () => {
+    const store = new session.MemoryStore({ max: 2 });
+    store.sessions.kept = JSON.stringify({ ...bare(), user: 'x' });
+    store.sessions.first = JSON.stringify(bare());
+    store.sessions.second = JSON.stringify(bare());
+    assert.deepEqual(Object.keys(store.sessions).sort(), ['kept', 'second']);
+  });
+
+  test('through the middleware: 1,000 requests without a cookie leave a signed-in user signed in', async () => {
+    const store = new session.MemoryStore({ max: 50 });
+    const app = express();
+    app.use(session({ secret: 'flood secret', resave: false, saveUninitialized: true, store }));
+    app.get('/login', (req, res) => {
+      (req.session as unknown as { user: string }).user = 'alice';
+      res.send('ok');
+    });
+    app.get('/', (req, res) => res.send(String((req.session as unknown as { user?: string }).user ?? 'anonymous')));
+    const login = await request(app).get('/login');
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    for (let i = 0; i < 1000; i++) {
+      const res = await request(app).get('/');
+      assert.equal(res.text, 'anonymous');
+    }
+    assert.equal(await length(store), 50);
+    assert.equal((await request(app).get('/').set('Cookie', cookie)).text, 'alice');
+  });
+});
+
+function filledWithData(max: number): Store {
+  const store = new session.MemoryStore({ max });
+  for (const sid of ['a', 'b']) store.set(sid, storedSession(60_000) as never);
+  return store;
+}
 
 describe('MemoryStore options are validated', () => {
   for (const max of [0, -1, NaN, '5', {}]) {

@@ -1,11 +1,13 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSecretKey } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
+import signature = require('cookie-signature');
 import session = require('../src/index.js');
 
 type Factory = (options?: Record<string, unknown>) => express.RequestHandler;
@@ -91,6 +93,9 @@ describe('construction-time TypeErrors of the express-session-cn fork', () => {
 });
 
 // Intended difference 3: express-session accepts all of these at construction and fails later (or never).
+const EMPTY_KEY = (what: string) =>
+  `secret option is invalid: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`;
+
 describe('construction-time TypeErrors that express-session lacks (intended difference 3)', () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ['invalid cookie name', { name: 'a b' },
@@ -111,6 +116,15 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
       'secret option is invalid: string (use a string, a Buffer or a KeyObject, or an array of them)'],
     ["secret: ['ok', 7]", { secret: ['ok', 7] },
       'secret option is invalid: number (use a string, a Buffer or a KeyObject, or an array of them)'],
+    ...[['a string', '^[a-z]+$'], ['a number', 42], ['an object', {}]].map(([label, value]) => [
+      `isValidId: ${String(label)}`, { isValidId: value },
+      `isValidId option is invalid: ${typeof value} (use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs)`,
+    ] as [string, Record<string, unknown>, string]),
+    // With an empty key anyone can compute the HMAC, so a forged cookie would authenticate.
+    ['secret: an empty Buffer', { secret: Buffer.alloc(0) }, EMPTY_KEY('an empty Buffer')],
+    ['secret: an empty Uint8Array', { secret: new Uint8Array(0) }, EMPTY_KEY('an empty Uint8Array')],
+    ['secret: a KeyObject of 0 bytes', { secret: createSecretKey(Buffer.alloc(0)) }, EMPTY_KEY('a KeyObject of 0 bytes')],
+    ["secret: ['ok', an empty Buffer]", { secret: ['ok', Buffer.alloc(0)] }, EMPTY_KEY('an empty Buffer')],
   ];
   for (const [label, options, message] of cases) {
     test(label, () => {
@@ -138,6 +152,9 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
       assert.doesNotThrow(() => ours({ ...QUIET, cookie: { maxAge } }));
     }
     assert.doesNotThrow(() => ours({ ...QUIET, cookie: () => ({ maxAge: 1000 }) }));
+    for (const isValidId of [undefined, null, /^[a-z]+$/, (id: string) => id.length === 10]) {
+      assert.doesNotThrow(() => ours({ ...QUIET, isValidId }));
+    }
     assert.doesNotThrow(() => ours({ ...QUIET, name: 'my.sid-1' }));
   });
 
@@ -166,6 +183,50 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
     assert.ok(caught instanceof TypeError);
     assert.match(caught.message, /app\.use\(session\(\{ .* \}\)\)/);
   });
+});
+
+describe('secrets given as bytes', () => {
+  /** The URL-decoded value of the session cookie the response sets. */
+  function cookieValue(res: request.Response): string {
+    const line = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('connect.sid='));
+    assert.ok(line, 'a session cookie is set');
+    return decodeURIComponent(line.slice('connect.sid='.length, line.indexOf(';')));
+  }
+
+  const kinds: Array<[string, (bytes: Buffer) => NodeJS.ArrayBufferView]> = [
+    ['Buffer', (bytes) => Buffer.from(bytes)],
+    ['Uint8Array', (bytes) => new Uint8Array(bytes)],
+    ['Uint16Array over a part of a larger ArrayBuffer', (bytes) => {
+      const whole = new Uint8Array(bytes.length + 8);
+      whole.set(bytes, 4);
+      return new Uint16Array(whole.buffer, 4, bytes.length / 2);
+    }],
+  ];
+  for (const [kind, make] of kinds) {
+    test(`a ${kind} secret is copied: changing its bytes after session() changes nothing`, async () => {
+      const bytes = Buffer.from('sixteen byte key');
+      const secret = make(bytes);
+      const store = new session.MemoryStore();
+      const known = 'stored-before-0123456789abcdefgh';
+      await store.set(known, { cookie: { originalMaxAge: null, path: '/', httpOnly: true } } as never);
+      const app = express();
+      app.use(ours({ secret, store, resave: false, saveUninitialized: true }));
+      app.get('/', (req, res) => res.send(req.sessionID));
+
+      const before = await request(app).get('/');
+      assert.equal(cookieValue(before), 's:' + signature.sign(before.text, bytes));
+      new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength).fill(0x41);
+
+      // New cookies are still signed with the bytes given to session()...
+      const after = await request(app).get('/');
+      assert.equal(cookieValue(after), 's:' + signature.sign(after.text, bytes));
+      // ...and cookies signed with them load, whether verified before or never seen.
+      const again = await request(app).get('/').set('Cookie', 'connect.sid=' + encodeURIComponent(cookieValue(before)));
+      assert.equal(again.text, before.text);
+      const unseen = await request(app).get('/').set('Cookie', 'connect.sid=' + encodeURIComponent('s:' + signature.sign(known, bytes)));
+      assert.equal(unseen.text, known);
+    });
+  }
 });
 
 describe('name and key', () => {

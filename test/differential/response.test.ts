@@ -113,9 +113,24 @@ describe('differential: how the response ends', () => {
     name: 'res.write() only, then res.end() with no chunk',
     steps: [{ do: (req, res) => { sess(req).a = 1; res.write('streamed'); res.end(); } }],
   });
+  // Intended difference: express-session's second end() returns false and does
+  // nothing; ours is Node's ended response's, which emits 'error'
+  // (ERR_STREAM_WRITE_AFTER_END; here passed on to next). The rest is the same.
   scenario({
-    name: 'res.end() called twice',
-    steps: [{ do: (req, res) => { sess(req).a = 1; res.end('once'); res.end('twice'); } }, {}],
+    name: 'res.end() called twice [intended difference: as Node\'s ended response]',
+    steps: [{
+      do: (req, res, next) => {
+        sess(req).a = 1;
+        res.on('error', next);
+        res.end('once');
+        res.end('twice');
+      },
+      compare: (ours, theirs) => {
+        assert.deepEqual(theirs.lateErrors, []);
+        assert.deepEqual(ours.lateErrors, ['write after end']);
+        assert.deepEqual({ ...ours, lateErrors: [] }, theirs);
+      },
+    }, {}],
   });
   scenario({
     name: 'a 404 from Express (no route answered) still commits the session',

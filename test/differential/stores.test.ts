@@ -90,10 +90,9 @@ describe('differential: store errors', () => {
     fail: (method) => (method === 'set' ? 'set exploded' : undefined),
     steps: [{ do: setValue('a', 1), compare: heldResponseFails('set exploded') }],
   });
-  // A touch never holds the response: on both sides the 200 goes out and the
-  // error reaches next(err) after it.
+  // A touch never holds the response: a 200, then the error, as express-session.
   scenario({
-    name: 'touch fails at the end: the response goes out, the error follows it',
+    name: 'touch fails at the end: the response, then the error',
     fail: (method) => (method === 'touch' ? 'touch exploded' : undefined),
     steps: [{ do: setValue('a', 1) }, {}],
     check: ({ ours }) => {

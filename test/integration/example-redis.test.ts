@@ -52,6 +52,16 @@ test('npm start with REDIS_URL keeps the demo sessions in Redis', async (t) => {
     const stored = await client.get(`demo:${state.id}`);
     assert.ok(stored, 'the session is a key in Redis');
     assert.equal((JSON.parse(stored) as { views: number }).views, 2);
+
+    // The parallel-updates button, against Redis: 20 updates at once, none lost.
+    const post = (url: string) => fetch(`${demo!.url}${url}`, { method: 'POST', headers: { cookie } });
+    assert.equal((await post('/race/merge/reset')).status, 204);
+    const updates = await Promise.all(Array.from({ length: 20 }, (_, i) => post(`/race/merge/${i + 1}`)));
+    assert.deepEqual(updates.map((res) => res.status), Array(20).fill(204));
+    const race = await (await fetch(`${demo.url}/race/merge`, { headers: { cookie } })).json();
+    assert.deepEqual(race, { sent: 20, kept: 20 });
+    const raced = JSON.parse((await client.get(`demo:${state.id}`))!) as Record<string, unknown>;
+    assert.equal(Object.keys(raced).filter((key) => key.startsWith('merge_')).length, 20);
   } finally {
     if (demo) {
       demo.child.kill();
