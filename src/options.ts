@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
+import type { OptionRequest, OptionResponse, SessionStore as StoreOption } from './public-types.js';
 import { generateSessionId } from './session-id-generator.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
@@ -46,17 +47,18 @@ export interface SessionOptions {
    * (callback- or Promise-style) works; `touch` is used when present.
    * @default new MemoryStore()
    */
-  store?: SessionStore | undefined;
+  store?: StoreOption | undefined;
   /**
-   * Settings for the session ID cookie, or a function of the request returning them.
+   * Settings for the session ID cookie, or a function of the request returning them
+   * (Express's `Request` when `@types/express` is installed, else `IncomingMessage`).
    * @default { path: '/', httpOnly: true, secure: false, maxAge: null }
    */
-  cookie?: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions) | undefined;
+  cookie?: CookieOptions | ((req: OptionRequest) => CookieOptions) | undefined;
   /**
    * Makes a new session ID. Must return a unique, unguessable string.
    * @default 24 random bytes from the CSPRNG as base64url (32 characters)
    */
-  genid?: ((req: SessionIncomingMessage) => string | Promise<string>) | undefined;
+  genid?: ((req: OptionRequest) => string | Promise<string>) | undefined;
   /**
    * Send the cookie (and reset its expiry) on every response, not only when the
    * session is new or changed.
@@ -103,7 +105,7 @@ export interface SessionOptions {
    * @default undefined (no alternate source)
    */
   alternateTokenValue?:
-    | ((req: SessionIncomingMessage) => string | null | undefined | Promise<string | null | undefined>)
+    | ((req: OptionRequest) => string | null | undefined | Promise<string | null | undefined>)
     | undefined;
   /**
    * Return `true` to send no `Set-Cookie` for this response (API clients that
@@ -111,7 +113,7 @@ export interface SessionOptions {
    * @default undefined (cookies are sent by the usual rules)
    */
   skipCookie?:
-    | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
+    | ((req: OptionRequest, res: OptionResponse, next: (err?: unknown) => void) => boolean)
     | undefined;
   /**
    * Give up on a store call (`get`, `set`, `touch`, `destroy`, also from
@@ -188,8 +190,12 @@ export interface SessionConfig {
   readonly unsetDestroy: boolean;
   readonly proxy: boolean | undefined;
   readonly allowUnsigned: boolean;
-  readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
-  readonly skipCookie: SessionOptions['skipCookie'];
+  readonly alternateTokenValue:
+    | ((req: SessionIncomingMessage) => string | null | undefined | Promise<string | null | undefined>)
+    | undefined;
+  readonly skipCookie:
+    | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
+    | undefined;
   readonly storeTimeout: number | undefined;
   readonly maxLifetime: number | undefined;
   readonly checkExpiry: boolean;
@@ -270,20 +276,22 @@ export function resolveOptions(
     }
   }
 
+  // The option types describe what the app sees (Express's `Request` when it has
+  // @types/express, any store shape); the config describes what the middleware has.
   return Object.freeze({
     name,
-    store,
+    store: store as SessionStore,
     secrets: resolveSecrets(opts.secret, deprecate),
-    cookie,
-    genid,
+    cookie: cookie as SessionConfig['cookie'],
+    genid: genid as SessionConfig['genid'],
     resave: Boolean(resave),
     rolling: Boolean(opts.rolling),
     saveUninitialized: Boolean(saveUninitialized),
     unsetDestroy: opts.unset === 'destroy',
     proxy: opts.proxy,
     allowUnsigned: Boolean(opts.allowUnsigned),
-    alternateTokenValue: opts.alternateTokenValue,
-    skipCookie: opts.skipCookie,
+    alternateTokenValue: opts.alternateTokenValue as SessionConfig['alternateTokenValue'],
+    skipCookie: opts.skipCookie as SessionConfig['skipCookie'],
     storeTimeout,
     maxLifetime,
     checkExpiry: opts.checkExpiry !== false,

@@ -161,7 +161,7 @@ test('directStoreOf: only for a MemoryStore with its own state and the built-in 
   assert.ok(direct);
   assert.equal(directStoreOf(store), direct, 'made once per store');
   assert.equal(directStoreOf(Object.create(session.MemoryStore.prototype) as object), undefined);
-  assert.equal(directStoreOf(new session.Store()), undefined);
+  assert.equal(directStoreOf(Reflect.construct(session.Store, []) as object), undefined);
   assert.equal(directStoreOf({ get() {}, set() {}, destroy() {} }), undefined);
   store.touch = store.touch.bind(store);
   assert.equal(directStoreOf(store), undefined);
