@@ -104,9 +104,10 @@ export declare class MemoryStore extends Store {
 
 /**
  * `req.sessionStore`: the store, with the `generate` that `session()` assigns
- * to it (it gives `req` a new session).
+ * to it (it gives `req` a new session). Optional, unlike in @types/express-session,
+ * as it was in 2.0: `req.sessionStore === store` compiles for any store.
  */
-export type RequestSessionStore = Store & { generate: (req: SessionRequest) => void | Promise<void> };
+export type RequestSessionStore = Store & { generate?: (req: SessionRequest) => void | Promise<void> };
 
 /** @ts-ignore -- declared only by @types/express-session: `any` when it is not in the program */
 type ExpressSessionStoreOfTypes = Express.SessionStore;
