@@ -6,6 +6,7 @@ import type * as middlewareModule from './middleware.js';
 import { createMiddleware } from './middleware.js';
 import type * as optionsModule from './options.js';
 import { resolveOptions } from './options.js';
+import type * as publicTypes from './public-types.js';
 import * as sessionModule from './session.js';
 import type * as signatureModule from './signature.js';
 import * as storeModule from './store.js';
@@ -38,17 +39,22 @@ function session(options?: session.SessionOptions): session.SessionMiddleware {
 
 // The order of these runtime members is express-session's own key order.
 // eslint-disable-next-line @typescript-eslint/no-namespace
+// `Store` and `MemoryStore` are the runtime objects typed as the classes
+// @types/express-session declares (see public-types.ts).
 namespace session {
-  export import Store = storeModule.Store;
+  export const Store = storeModule.Store as unknown as typeof publicTypes.Store & publicTypes.StoreFunction;
+  export type Store = publicTypes.Store;
   export import Cookie = cookieModule.Cookie;
   export import Session = sessionModule.Session;
-  export import MemoryStore = memoryStoreModule.MemoryStore;
+  export const MemoryStore = memoryStoreModule.MemoryStore as unknown as typeof publicTypes.MemoryStore & publicTypes.StoreFunction;
+  export type MemoryStore = publicTypes.MemoryStore;
   export import getCookieValue = helpers.getCookieValue;
   export import unsigncookie = helpers.unsigncookie;
 
   /**
    * The data kept in a session. Augment it to type your own keys:
    * `declare module 'express-session-cn' { interface SessionData { views: number } }`
+   * (or `declare module 'express-session'` when that name is aliased to this package).
    */
   export interface SessionData {
     cookie: Cookie;
@@ -58,9 +64,10 @@ namespace session {
   export type CookieOptions = cookieModule.CookieOptions;
   export type CookieData = cookieModule.CookieData;
   export type SessionMiddleware = middlewareModule.SessionMiddleware;
-  export type SessionStore = storeModule.SessionStore;
+  export type SessionStore = publicTypes.SessionStore;
   export type StoreCallback<T = void> = storeModule.StoreCallback<T>;
-  export type StoredSession = sessionModule.StoredSession;
+  /** A session as a store holds it: its data and cookie. */
+  export type StoredSession = SessionData;
   export type Secret = signatureModule.Secret;
   export type MemoryStoreOptions = memoryStoreModule.MemoryStoreOptions;
   export type RegenerateOptions = sessionModule.RegenerateOptions;
@@ -71,14 +78,10 @@ namespace session {
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
-    interface Request {
-      /** The session of this request, set by the session middleware. */
-      session: session.Session & Partial<session.SessionData>;
-      /** The id of this request's session (a new one until the session is saved). */
-      sessionID: string;
-      /** The store the session middleware uses. */
-      sessionStore: session.Store & session.SessionStore;
-    }
+    // Through `extends`, so that @types/express-session, when a store's types load it
+    // too, declares these properties without a conflict (see public-types.ts).
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface Request extends publicTypes.SessionRequestProperties {}
   }
 }
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
 import { deprecate as defaultDeprecate } from './logging.js';
 import { MemoryStore } from './memory-store.js';
+import type { OptionRequest, OptionResponse, SessionStore as StoreOption } from './public-types.js';
 import { generateSessionId } from './session-id-generator.js';
 import { resolveIdRule, type IdRule } from './session-id-rule.js';
 import type { Secret } from './signature.js';
@@ -50,17 +51,18 @@ export interface SessionOptions {
    * (callback- or Promise-style) works; `touch` is used when present.
    * @default new MemoryStore()
    */
-  store?: SessionStore | undefined;
+  store?: StoreOption | undefined;
   /**
-   * Settings for the session ID cookie, or a function of the request returning them.
+   * Settings for the session ID cookie, or a function of the request returning them
+   * (Express's `Request` when `@types/express` is installed, else `IncomingMessage`).
    * @default { path: '/', httpOnly: true, secure: false, maxAge: null }
    */
-  cookie?: CookieOptions | ((req: SessionIncomingMessage) => CookieOptions) | undefined;
+  cookie?: CookieOptions | ((req: OptionRequest) => CookieOptions) | undefined;
   /**
    * Makes a new session ID. Must return a unique, unguessable string.
    * @default 24 random bytes from the CSPRNG as base64url (32 characters)
    */
-  genid?: ((req: SessionIncomingMessage) => string | Promise<string>) | undefined;
+  genid?: ((req: OptionRequest) => string | Promise<string>) | undefined;
   /**
    * Send the cookie (and reset its expiry) on every response, not only when the
    * session is new or changed.
@@ -119,7 +121,7 @@ export interface SessionOptions {
    * @default undefined (no alternate source)
    */
   alternateTokenValue?:
-    | ((req: SessionIncomingMessage) => string | null | undefined | Promise<string | null | undefined>)
+    | ((req: OptionRequest) => string | null | undefined | Promise<string | null | undefined>)
     | undefined;
   /**
    * Return `true` to send no `Set-Cookie` for this response (API clients that
@@ -127,7 +129,7 @@ export interface SessionOptions {
    * @default undefined (cookies are sent by the usual rules)
    */
   skipCookie?:
-    | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
+    | ((req: OptionRequest, res: OptionResponse, next: (err?: unknown) => void) => boolean)
     | undefined;
   /**
    * Give up on a store call (`get`, `set`, `touch`, `destroy`, also from
@@ -206,8 +208,12 @@ export interface SessionConfig {
   readonly allowUnsigned: boolean;
   /** The `isValidId` option as a function; undefined for the default rule. */
   readonly isValidId: IdRule | undefined;
-  readonly alternateTokenValue: SessionOptions['alternateTokenValue'];
-  readonly skipCookie: SessionOptions['skipCookie'];
+  readonly alternateTokenValue:
+    | ((req: SessionIncomingMessage) => string | null | undefined | Promise<string | null | undefined>)
+    | undefined;
+  readonly skipCookie:
+    | ((req: SessionIncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => boolean)
+    | undefined;
   readonly storeTimeout: number | undefined;
   readonly maxLifetime: number | undefined;
   readonly checkExpiry: boolean;
@@ -247,20 +253,24 @@ export function resolveOptions(
     throw new TypeError('unset option must be "destroy" or "keep"');
   }
   const name = resolveName(opts);
-  const cookie = resolveCookie(opts.cookie);
-  const store = resolveStore(opts.store);
+  const cookie = resolveCookie(opts.cookie as SessionConfig['cookie'] | undefined);
+  // The option types describe what the app sees (Express's `Request` when it has
+  // @types/express, any store shape); the config describes what the middleware has.
+  const store = resolveStore(opts.store as SessionStore | undefined);
   const storeTimeout = milliseconds(opts, 'storeTimeout', 5000, 2 ** 31 - 1);
   const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
   const touchAfter = milliseconds(opts, 'touchAfter', 60 * 1000);
   const concurrency = resolveConcurrency(opts.concurrency);
   validateCallbacks(opts);
 
+  // The option types describe what the app sees (Express's `Request` when it has
+  // @types/express, any store shape); the config describes what the middleware has.
   return Object.freeze({
     name,
-    store,
+    store: store as SessionStore,
     secrets: resolveSecrets(opts.secret, deprecate),
-    cookie,
-    genid,
+    cookie: cookie as SessionConfig['cookie'],
+    genid: genid as SessionConfig['genid'],
     resave: Boolean(resave),
     rolling: Boolean(opts.rolling),
     saveUninitialized: Boolean(saveUninitialized),
@@ -268,8 +278,8 @@ export function resolveOptions(
     proxy: opts.proxy,
     allowUnsigned: Boolean(opts.allowUnsigned),
     isValidId: resolveIdRule(opts.isValidId),
-    alternateTokenValue: opts.alternateTokenValue,
-    skipCookie: opts.skipCookie,
+    alternateTokenValue: opts.alternateTokenValue as SessionConfig['alternateTokenValue'],
+    skipCookie: opts.skipCookie as SessionConfig['skipCookie'],
     storeTimeout,
     maxLifetime,
     checkExpiry: opts.checkExpiry !== false,
@@ -303,7 +313,7 @@ function resolveName(opts: SessionOptions): string {
   return name;
 }
 
-function resolveCookie(option: SessionOptions['cookie']): SessionConfig['cookie'] {
+function resolveCookie(option: SessionConfig['cookie'] | undefined): SessionConfig['cookie'] {
   const cookie = option || {};
   if (typeof cookie !== 'object' && typeof cookie !== 'function') {
     throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);

@@ -17,7 +17,7 @@ import { Session, type SessionHolder } from '../src/session.js';
 import { callStore } from '../src/store-call.js';
 import { storedExpiry } from '../src/stored-session.js';
 
-const holder = (sid: string): SessionHolder => ({ sessionID: sid, sessionStore: new session.MemoryStore() });
+const holder = (sid: string): SessionHolder => ({ sessionID: sid, sessionStore: new session.MemoryStore() as unknown as SessionHolder['sessionStore'] });
 
 function sessionWith(cookie: Cookie, sid = 'sid'): Session {
   const result = new Session(holder(sid));
@@ -133,7 +133,7 @@ test('a genid that throws for a request without a session: the error handler ans
 test('Store#regenerate waits for a generate that answers with a Promise', async () => {
   const store = new session.MemoryStore();
   session({ secret: 's', resave: false, saveUninitialized: false, store, genid: async () => 'async-id' });
-  const req = { sessionID: 'old', sessionStore: store } as SessionHolder;
+  const req = { sessionID: 'old', sessionStore: store } as unknown as SessionHolder;
   await new Promise<void>((resolve, reject) => store.regenerate(req, (err) => (err ? reject(err as Error) : resolve())));
   assert.equal(req.sessionID, 'async-id');
   assert.equal(req.session?.id, 'async-id');
@@ -141,7 +141,7 @@ test('Store#regenerate waits for a generate that answers with a Promise', async 
 
 test('MemoryStore#sessions: symbol keys are not sessions; assigning null empties the store', () => {
   const store = new session.MemoryStore();
-  store.set('a', { cookie: { path: '/' }, n: 1 });
+  store.set('a', { cookie: { path: '/' }, n: 1 } as unknown as session.SessionData);
   const view = store.sessions;
   const symbol = Symbol('not a session');
   assert.equal(Reflect.set(view, symbol, 'x'), false);
