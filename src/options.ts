@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
-import { deprecate as defaultDeprecate } from './logging.js';
+import { checkCookieOptions, checkedCookieFunction } from './cookie-options-check.js';
+import { deprecate as defaultDeprecate, warnOnce } from './logging.js';
 import { MemoryStore } from './memory-store.js';
+import { describeValue, numberFix, warnIfNotBoolean } from './option-values.js';
 import { generateSessionId } from './session-id-generator.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
@@ -221,6 +223,8 @@ export function resolveOptions(
     throw new TypeError('genid option must be a function');
   }
 
+  warnIfNotBooleans(opts);
+
   let resave = opts.resave;
   if (resave === undefined) {
     deprecate('undefined resave option; provide resave option');
@@ -242,18 +246,17 @@ export function resolveOptions(
     throw new TypeError(`name option is invalid: ${String(name)} (a cookie name is letters, digits and !#$%&'*+-.^_\`|~ only)`);
   }
 
-  const cookie = opts.cookie || {};
-  if (typeof cookie !== 'object' && typeof cookie !== 'function') {
-    throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);
+  let cookie = opts.cookie || {};
+  if (typeof cookie === 'function') {
+    cookie = checkedCookieFunction(cookie);
+  } else if (typeof cookie === 'object') {
+    checkCookieOptions(cookie);
+  } else {
+    throw new TypeError(`cookie option must be an object or a function of req, got ${describeValue(cookie)}`);
   }
-  if (typeof cookie === 'object') validateCookieOptions(cookie);
 
   const store = opts.store || new MemoryStore();
-  for (const method of ['get', 'set', 'destroy'] as const) {
-    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
-    }
-  }
+  checkStore(store);
 
   const storeTimeout = milliseconds(opts, 'storeTimeout', 5000, 2 ** 31 - 1);
   const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
@@ -297,48 +300,93 @@ export function resolveOptions(
 
 /** A duration option: undefined, or a positive number of milliseconds (up to `max`). */
 function milliseconds(opts: SessionOptions, key: 'storeTimeout' | 'maxLifetime' | 'touchAfter', example: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const value = opts[key];
+  const value = opts[key] as unknown;
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || value > max) {
-    throw new TypeError(`${key} option is invalid: ${String(value)} (use milliseconds, e.g. ${key}: ${example})`);
+  if (typeof value !== 'number') {
+    throw new TypeError(`${key} option is invalid: ${describeValue(value)}; ${numberFix(key, value, String(example))}`);
+  }
+  if (!(value > 0) || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a positive number' : `a positive number up to ${max}`;
+    throw new TypeError(`${key} option is invalid: ${describeValue(value)}; use ${range} of milliseconds, e.g. ${key}: ${example}`);
   }
   return value;
+}
+
+/** The options express-session (or this package) takes by truthiness: a string there is a warning. */
+const BOOLEAN_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'allowUnsigned', 'clearCookieOnDestroy', 'resendOnExpiryChange', 'resignOnRotation'] as const;
+
+function warnIfNotBooleans(opts: SessionOptions): void {
+  for (const key of BOOLEAN_OPTIONS) warnIfNotBoolean(key, opts[key]);
+  // Only `false` turns it off.
+  warnIfNotBoolean('checkExpiry', opts.checkExpiry, opts.checkExpiry !== false);
+  const proxy = opts.proxy as unknown;
+  if (proxy != null && typeof proxy !== 'boolean') {
+    // As in express-session, only `true` and `false` mean anything; anything else is "not set".
+    warnOnce(`proxy option is ${describeValue(proxy)}, which counts as not set (Express's \`trust proxy\` decides); `
+      + 'write proxy: true or proxy: false (a boolean), or leave it out');
+  }
+}
+
+/** A store is an object with get, set and destroy; a class or factory passed instead is named as such. */
+function checkStore(store: unknown): void {
+  if (typeof store === 'function') {
+    const prototype = (store as { prototype?: Record<string, unknown> }).prototype;
+    const name = store.name || 'Store';
+    if (prototype && typeof prototype.get === 'function' && typeof prototype.set === 'function') {
+      throw new TypeError(`store option is the class ${name}, not a store: did you mean \`new ${name}()\`?`);
+    }
+    throw new TypeError(`store option is ${describeValue(store)}, not a session store: `
+      + 'pass the store object, e.g. store: new MemoryStore() (a store factory such as connect-pg-simple\'s is called with session first)');
+  }
+  if (store === null || typeof store !== 'object') {
+    throw new TypeError(`store option is invalid: ${describeValue(store)}; use a session store object, e.g. store: new MemoryStore()`);
+  }
+  for (const method of ['get', 'set', 'destroy'] as const) {
+    if (typeof (store as Record<string, unknown>)[method] !== 'function') {
+      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
+    }
+  }
 }
 
 function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: string) => void): readonly Secret[] | undefined {
   if (Array.isArray(secret) && secret.length === 0) {
     throw new TypeError('secret option array must contain one or more strings');
   }
+  if (secret === '') {
+    // express-session took it as "no secret": every request then failed with "secret option required".
+    throw new TypeError('secret option is an empty string (is the environment variable it is read from unset?); '
+      + 'use a long random string, e.g. secret: process.env.SESSION_SECRET with SESSION_SECRET set');
+  }
   if (!secret) {
     deprecate('req.secret; provide secret option');
     return undefined;
   }
-  const secrets = Array.isArray(secret) ? secret.slice() : [secret];
-  for (const item of secrets) {
-    if (!isSecret(item)) {
-      throw new TypeError(`secret option is invalid: ${typeof item} (use a string, a Buffer or a KeyObject, or an array of them)`);
-    }
+  if (!Array.isArray(secret)) {
+    if (!isSecret(secret)) throw new TypeError(`secret option is invalid: ${secretType(secret)}; ${SECRET_FIX}`);
+    return Object.freeze([secret]);
   }
+  const secrets = secret.slice();
+  secrets.forEach((item, index) => {
+    if (!isSecret(item)) throw new TypeError(`secret option is invalid at index ${index}: ${secretType(item)}; ${SECRET_FIX}`);
+  });
   return Object.freeze(secrets);
+}
+
+const SECRET_FIX = 'use a non-empty string, a Buffer or a KeyObject, or an array of them';
+
+/** What a bad secret is, without showing it: secrets stay out of error messages and logs. */
+function secretType(value: unknown): string {
+  if (value === '') return 'an empty string';
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
 function isSecret(value: unknown): value is Secret {
   return (typeof value === 'string' && value.length > 0)
     || ArrayBuffer.isView(value)
     || (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret');
-}
-
-function validateCookieOptions(cookie: CookieOptions): void {
-  const maxAge = cookie.maxAge as unknown;
-  if (maxAge != null && maxAge !== false && typeof maxAge !== 'number' && !(maxAge instanceof Date)) {
-    throw new TypeError(`cookie.maxAge option is invalid: ${String(maxAge)} (use milliseconds, e.g. maxAge: 60 * 60 * 1000)`);
-  }
-  if (typeof maxAge === 'number' && !Number.isFinite(maxAge)) {
-    throw new TypeError(`cookie.maxAge option is invalid: ${maxAge} (use a finite number of milliseconds)`);
-  }
-  if (cookie.path !== undefined && typeof cookie.path !== 'string') {
-    throw new TypeError(`cookie.path option must be a string, got ${typeof cookie.path}`);
-  }
 }
 
 function isRequest(value: object): boolean {
