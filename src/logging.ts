@@ -20,5 +20,10 @@ const warned = new Set<string>();
 export function warnOnce(message: string, code = 'ESESSIONOPTION'): void {
   if (warned.has(message)) return;
   warned.add(message);
+  warn(message, code);
+}
+
+/** A warning on Node's channel, under this package's name. */
+export function warn(message: string, code: string): void {
   process.emitWarning(`express-session-cn: ${message}`, { code });
 }

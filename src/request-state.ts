@@ -9,6 +9,7 @@ import type { SessionConfig, SessionIncomingMessage } from './options.js';
 import { directStoreOf, type DirectStore } from './memory-store.js';
 import { isSecureRequest } from './request.js';
 import { onNextTurn } from './next-turn.js';
+import { warnSecureCookieNotSent } from './secure-cookie-warning.js';
 import { END_NEXT_TURN, interceptResponse } from './response-hooks.js';
 import { commitSave, createSession, trackSession, type Session, type SessionRequest, type SessionTracker, type StoredSession } from './session.js';
 import type { IdVerification, MissingId } from './session-id.js';
@@ -427,6 +428,7 @@ export class RequestState implements SessionTracker, IdVerification {
     if (!this.shouldSetCookie(session)) return;
     if (session.cookie.secure && !isSecureRequest(req, config.proxy)) {
       debug('not secured');
+      warnSecureCookieNotSent(config, req);
       return;
     }
     this.touchOnce(session);
