@@ -70,10 +70,11 @@ export default async function* summaryReporter(source) {
       }
       case 'test:stderr':
       case 'test:stdout': {
-        const lines = output.get(data.file ?? '') ?? [];
+        const file = absolute(data.file);
+        const lines = output.get(file) ?? [];
         lines.push(...String(data.message ?? '').replace(/\n$/, '').split('\n'));
         if (lines.length > STDERR_LINES) lines.splice(0, lines.length - STDERR_LINES);
-        output.set(data.file ?? '', lines);
+        output.set(file, lines);
         break;
       }
       case 'test:diagnostic':
@@ -92,7 +93,7 @@ export default async function* summaryReporter(source) {
   const printedOutput = new Set();
   for (const [index, failure] of failures.entries()) {
     yield `\n${index + 1}) ${failure.title}\n${indent(describeError(failure.error))}\n`;
-    const lines = failure.file === undefined ? undefined : output.get(failure.file);
+    const lines = output.get(absolute(failure.file));
     if (lines && lines.length > 0 && !printedOutput.has(failure.file)) {
       printedOutput.add(failure.file);
       yield `   output of ${relative(failure.file)} (last ${STDERR_LINES} lines at most):\n${indent(lines.join('\n'))}\n`;
@@ -105,10 +106,13 @@ export default async function* summaryReporter(source) {
 /** An error as inspect() shows it (the assertion diff included), without Node's own stack frames. */
 function describeError(/** @type {unknown} */ error) {
   if (typeof error === 'string') return error;
-  if (error instanceof Error && typeof error.stack === 'string') {
-    error.stack = error.stack.split('\n').filter((line) => !/^ +at .*(node:internal\/|node:async_hooks|Promise\.all \(index)/.test(line)).join('\n');
+  const kept = [];
+  for (const line of inspect(error, { depth: 6 }).split('\n')) {
+    if (!/^ +at .*(node:internal\/|node:async_hooks|Promise\.all \(index)/.test(line)) kept.push(line);
+    // The last frame carries the opening brace of the error's own properties.
+    else if (line.endsWith(' {')) kept[kept.length - 1] += ' {';
   }
-  return inspect(error, { depth: 6 });
+  return kept.join('\n');
 }
 
 /** @param {string} text */
@@ -118,5 +122,11 @@ function indent(text) {
 
 /** @param {string} file */
 function relative(file) {
-  return path.relative(process.cwd(), file.startsWith('file://') ? new URL(file).pathname : file);
+  return path.relative(process.cwd(), absolute(file));
+}
+
+/** A test file's path: events name it absolute, relative (output events of newer Nodes) or as a file: URL. */
+function absolute(/** @type {string | undefined} */ file) {
+  if (file === undefined) return '';
+  return path.resolve(file.startsWith('file://') ? new URL(file).pathname : file);
 }
