@@ -1,6 +1,12 @@
 import { serialize } from 'cookie';
 import type { CookieOptions } from './cookie.js';
-import { describeValue, numberFix, warnIfNotBoolean } from './option-values.js';
+import { describeValue, numberFix, warnIfMisspelt, warnIfNotBoolean } from './option-values.js';
+
+/** The keys of `CookieOptions` (and `originalMaxAge`, which a stored cookie brings back). */
+const COOKIE_OPTION_NAMES = [
+  'maxAge', 'expires', 'path', 'domain', 'httpOnly', 'secure', 'sameSite', 'partitioned', 'priority', 'signed', 'encode',
+  'originalMaxAge',
+] as const;
 
 /**
  * Checks the session cookie's options, throwing a `TypeError` that names the
@@ -44,6 +50,7 @@ export function checkCookieOptions(cookie: CookieOptions, returned = false): voi
   }
   warnIfNotBoolean('cookie.httpOnly', options.httpOnly);
   warnIfNotBoolean('cookie.partitioned', options.partitioned);
+  warnIfMisspelt('cookie options have no', options, COOKIE_OPTION_NAMES);
 }
 
 /**

@@ -42,3 +42,30 @@ export function warnIfNotBoolean(key: string, value: unknown, counted = Boolean(
   warnOnce(`${key} option is ${describeValue(value)}, which counts as ${counted ? 'true' : 'false'}; `
     + `write ${key}: true or ${key}: false (a boolean)`);
 }
+
+/**
+ * A key that is not an option but nearly one (`saveUnitialized`, `cookie.maxage`)
+ * is ignored, as in express-session, where the app meant to set something:
+ * warn once, naming the option it was probably meant to be.
+ */
+export function warnIfMisspelt(hasNo: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const meant = known.find((name) => name.toLowerCase() === key.toLowerCase())
+      ?? known.find((name) => key.length >= 5 && editDistance(name.toLowerCase(), key.toLowerCase()) <= 2);
+    if (meant !== undefined) warnOnce(`${hasNo} ${key}, so it is ignored: did you mean ${meant}?`);
+  }
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions), for option names only. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}

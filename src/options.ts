@@ -3,7 +3,7 @@ import type { CookieOptions } from './cookie.js';
 import { checkCookieOptions, checkedCookieFunction } from './cookie-options-check.js';
 import { deprecate as defaultDeprecate, warnOnce } from './logging.js';
 import { MemoryStore } from './memory-store.js';
-import { describeValue, numberFix, warnIfNotBoolean } from './option-values.js';
+import { describeValue, numberFix, warnIfMisspelt, warnIfNotBoolean } from './option-values.js';
 import { generateSessionId } from './session-id-generator.js';
 import type { Secret } from './signature.js';
 import type { SessionStore } from './store.js';
@@ -224,6 +224,7 @@ export function resolveOptions(
   }
 
   warnIfNotBooleans(opts);
+  warnIfMisspelt('session() has no option', opts, OPTION_NAMES);
 
   let resave = opts.resave;
   if (resave === undefined) {
@@ -312,6 +313,13 @@ function milliseconds(opts: SessionOptions, key: 'storeTimeout' | 'maxLifetime' 
   return value;
 }
 
+/** Every option of `SessionOptions`, to tell a misspelt one (ignored, as in express-session) by a warning. */
+const OPTION_NAMES = [
+  'secret', 'name', 'key', 'store', 'cookie', 'genid', 'rolling', 'resave', 'proxy', 'saveUninitialized', 'unset',
+  'allowUnsigned', 'alternateTokenValue', 'skipCookie', 'storeTimeout', 'maxLifetime', 'checkExpiry', 'touchAfter',
+  'clearCookieOnDestroy', 'resendOnExpiryChange', 'resignOnRotation', 'concurrency',
+] as const satisfies readonly (keyof SessionOptions)[];
+
 /** The options express-session (or this package) takes by truthiness: a string there is a warning. */
 const BOOLEAN_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'allowUnsigned', 'clearCookieOnDestroy', 'resendOnExpiryChange', 'resignOnRotation'] as const;
 
@@ -329,6 +337,8 @@ function warnIfNotBooleans(opts: SessionOptions): void {
 
 /** A store is an object with get, set and destroy; a class or factory passed instead is named as such. */
 function checkStore(store: unknown): void {
+  const methods = ['get', 'set', 'destroy'] as const;
+  if (store != null && methods.every((method) => typeof (store as Record<string, unknown>)[method] === 'function')) return;
   if (typeof store === 'function') {
     const prototype = (store as { prototype?: Record<string, unknown> }).prototype;
     const name = store.name || 'Store';
@@ -341,7 +351,7 @@ function checkStore(store: unknown): void {
   if (store === null || typeof store !== 'object') {
     throw new TypeError(`store option is invalid: ${describeValue(store)}; use a session store object, e.g. store: new MemoryStore()`);
   }
-  for (const method of ['get', 'set', 'destroy'] as const) {
+  for (const method of methods) {
     if (typeof (store as Record<string, unknown>)[method] !== 'function') {
       throw new TypeError(`store option must be a session store: it has no ${method}() method`);
     }
