@@ -4,6 +4,7 @@ import type { RequestContext } from './context.js';
 import { isModified, isSaved, shouldSave, shouldSetCookie, shouldTouch } from './decisions.js';
 import { debug } from './logging.js';
 import { isSecureRequest } from './request.js';
+import { warnSecureCookieNotSent } from './secure-cookie-warning.js';
 import type { ResponseHooks } from './response-hooks.js';
 import type { Session } from './session.js';
 import { callStore } from './store-call.js';
@@ -101,6 +102,7 @@ export class Commit implements ResponseHooks {
     if (!this.cookieDue(session)) return;
     if (session.cookie.secure && !isSecureRequest(req, config.proxy)) {
       debug('not secured');
+      warnSecureCookieNotSent(config, req);
       return;
     }
     ctx.touchOnce(session);

@@ -1,8 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CookieOptions } from './cookie.js';
-import { deprecate as defaultDeprecate } from './logging.js';
+import { checkCookieOptions, checkedCookieFunction } from './cookie-options-check.js';
+import { deprecate as defaultDeprecate, warnOnce } from './logging.js';
 import { MemoryStore } from './memory-store.js';
+import { describeValue, numberFix, warnIfMisspelt, warnIfNotBoolean } from './option-values.js';
 import type { OptionRequest, OptionResponse, SessionStore as StoreOption } from './public-types.js';
 import { generateSessionId } from './session-id-generator.js';
 import { resolveIdRule, type IdRule } from './session-id-rule.js';
@@ -244,6 +246,8 @@ export function resolveOptions(
   if (typeof genid !== 'function') {
     throw new TypeError('genid option must be a function');
   }
+  warnIfNotBooleans(opts);
+  warnIfMisspelt('session() has no option', opts, OPTION_NAMES);
   // Two calls of deprecate, not one in a helper: depd tells warnings apart by where it is called.
   const resave = opts.resave ?? deprecatedTrue(deprecate('undefined resave option; provide resave option'));
   const saveUninitialized = opts.saveUninitialized
@@ -315,20 +319,17 @@ function resolveName(opts: SessionOptions): string {
 
 function resolveCookie(option: SessionConfig['cookie'] | undefined): SessionConfig['cookie'] {
   const cookie = option || {};
-  if (typeof cookie !== 'object' && typeof cookie !== 'function') {
-    throw new TypeError(`cookie option must be an object or a function of req, got ${typeof cookie}`);
+  if (typeof cookie === 'function') return checkedCookieFunction(cookie);
+  if (typeof cookie !== 'object') {
+    throw new TypeError(`cookie option must be an object or a function of req, got ${describeValue(cookie)}`);
   }
-  if (typeof cookie === 'object') validateCookieOptions(cookie);
+  checkCookieOptions(cookie);
   return cookie;
 }
 
 function resolveStore(option: SessionStore | undefined): SessionStore {
   const store = option || new MemoryStore();
-  for (const method of ['get', 'set', 'destroy'] as const) {
-    if (typeof (store as unknown as Record<string, unknown>)[method] !== 'function') {
-      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
-    }
-  }
+  checkStore(store);
   return store;
 }
 
@@ -342,61 +343,114 @@ function resolveConcurrency(option: SessionOptions['concurrency']): SessionConfi
 
 /** A duration option: undefined, or a positive number of milliseconds (up to `max`). */
 function milliseconds(opts: SessionOptions, key: 'storeTimeout' | 'maxLifetime' | 'touchAfter', example: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const value = opts[key];
+  const value = opts[key] as unknown;
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || value > max) {
-    throw new TypeError(`${key} option is invalid: ${String(value)} (use milliseconds, e.g. ${key}: ${example})`);
+  if (typeof value !== 'number') {
+    throw new TypeError(`${key} option is invalid: ${describeValue(value)}; ${numberFix(key, value, String(example))}`);
+  }
+  if (!(value > 0) || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'a positive number' : `a positive number up to ${max}`;
+    throw new TypeError(`${key} option is invalid: ${describeValue(value)}; use ${range} of milliseconds, e.g. ${key}: ${example}`);
   }
   return value;
+}
+
+/** Every option of `SessionOptions`, to tell a misspelt one (ignored, as in express-session) by a warning. */
+const OPTION_NAMES = [
+  'secret', 'name', 'key', 'store', 'cookie', 'genid', 'rolling', 'resave', 'proxy', 'saveUninitialized', 'unset',
+  'allowUnsigned', 'alternateTokenValue', 'skipCookie', 'storeTimeout', 'maxLifetime', 'checkExpiry', 'touchAfter',
+  'clearCookieOnDestroy', 'resendOnExpiryChange', 'resignOnRotation', 'concurrency', 'isValidId',
+] as const satisfies readonly (keyof SessionOptions)[];
+
+/** The options express-session (or this package) takes by truthiness: a string there is a warning. */
+const BOOLEAN_OPTIONS = ['resave', 'saveUninitialized', 'rolling', 'allowUnsigned', 'clearCookieOnDestroy', 'resendOnExpiryChange', 'resignOnRotation'] as const;
+
+function warnIfNotBooleans(opts: SessionOptions): void {
+  for (const key of BOOLEAN_OPTIONS) warnIfNotBoolean(key, opts[key]);
+  // Only `false` turns it off.
+  warnIfNotBoolean('checkExpiry', opts.checkExpiry, opts.checkExpiry !== false);
+  const proxy = opts.proxy as unknown;
+  if (proxy != null && typeof proxy !== 'boolean') {
+    // As in express-session, only `true` and `false` mean anything; anything else is "not set".
+    warnOnce(`proxy option is ${describeValue(proxy)}, which counts as not set (Express's \`trust proxy\` decides); `
+      + 'write proxy: true or proxy: false (a boolean), or leave it out');
+  }
+}
+
+/** A store is an object with get, set and destroy; a class or factory passed instead is named as such. */
+function checkStore(store: unknown): void {
+  const methods = ['get', 'set', 'destroy'] as const;
+  if (store != null && methods.every((method) => typeof (store as Record<string, unknown>)[method] === 'function')) return;
+  if (typeof store === 'function') {
+    const prototype = (store as { prototype?: Record<string, unknown> }).prototype;
+    const name = store.name || 'Store';
+    if (prototype && typeof prototype.get === 'function' && typeof prototype.set === 'function') {
+      throw new TypeError(`store option is the class ${name}, not a store: did you mean \`new ${name}()\`?`);
+    }
+    throw new TypeError(`store option is ${describeValue(store)}, not a session store: `
+      + 'pass the store object, e.g. store: new MemoryStore() (a store factory such as connect-pg-simple\'s is called with session first)');
+  }
+  if (store === null || typeof store !== 'object') {
+    throw new TypeError(`store option is invalid: ${describeValue(store)}; use a session store object, e.g. store: new MemoryStore()`);
+  }
+  for (const method of methods) {
+    if (typeof (store as Record<string, unknown>)[method] !== 'function') {
+      throw new TypeError(`store option must be a session store: it has no ${method}() method`);
+    }
+  }
 }
 
 function resolveSecrets(secret: SessionOptions['secret'], deprecate: (message: string) => void): readonly Secret[] | undefined {
   if (Array.isArray(secret) && secret.length === 0) {
     throw new TypeError('secret option array must contain one or more strings');
   }
+  if (secret === '') {
+    // express-session took it as "no secret": every request then failed with "secret option required".
+    throw new TypeError('secret option is an empty string (is the environment variable it is read from unset?); '
+      + 'use a long random string, e.g. secret: process.env.SESSION_SECRET with SESSION_SECRET set');
+  }
   if (!secret) {
     deprecate('req.secret; provide secret option');
     return undefined;
   }
-  const secrets = (Array.isArray(secret) ? secret : [secret]).map(copySecret);
-  return Object.freeze(secrets);
+  if (!Array.isArray(secret)) return Object.freeze([copySecret(secret, '')]);
+  return Object.freeze(secret.map((item, index) => copySecret(item, ` at index ${index}`)));
 }
 
+const SECRET_FIX = 'use a non-empty string, a Buffer or a KeyObject, or an array of them';
+
 /**
- * A secret as the middleware keeps it, checked. Buffer and TypedArray secrets
- * are copied: bytes the app changes later must not leave old and new keys
- * mixed. An empty key is refused: anyone can compute an HMAC with it.
+ * A secret as the middleware keeps it, checked (`where` says which one, for an
+ * array). Buffer and TypedArray secrets are copied: bytes the app changes later
+ * must not leave old and new keys mixed. An empty key is refused: anyone can
+ * compute an HMAC with it. The secret itself never appears in a message.
  */
-export function copySecret(value: unknown): Secret {
+export function copySecret(value: unknown, where = ''): Secret {
   if (typeof value === 'string' && value.length > 0) return value;
   if (ArrayBuffer.isView(value)) {
-    if (value.byteLength === 0) throw emptySecret(`an empty ${value.constructor.name}`);
+    if (value.byteLength === 0) throw emptySecret(`an empty ${value.constructor.name}`, where);
     // Buffer.from of a view copies its bytes (Buffer.from of its ArrayBuffer would share them).
     return Buffer.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
   }
   if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'secret') {
-    if ((value as KeyObject).symmetricKeySize === 0) throw emptySecret('a KeyObject of 0 bytes');
+    if ((value as KeyObject).symmetricKeySize === 0) throw emptySecret('a KeyObject of 0 bytes', where);
     // A KeyObject cannot be changed: kept as it is.
     return value as KeyObject;
   }
-  throw new TypeError(`secret option is invalid: ${typeof value} (use a string, a Buffer or a KeyObject, or an array of them)`);
+  throw new TypeError(`secret option is invalid${where}: ${secretType(value)}; ${SECRET_FIX}`);
 }
 
-function emptySecret(what: string): TypeError {
-  return new TypeError(`secret option is invalid: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`);
+function emptySecret(what: string, where: string): TypeError {
+  return new TypeError(`secret option is invalid${where}: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`);
 }
 
-function validateCookieOptions(cookie: CookieOptions): void {
-  const maxAge = cookie.maxAge as unknown;
-  if (maxAge != null && maxAge !== false && typeof maxAge !== 'number' && !(maxAge instanceof Date)) {
-    throw new TypeError(`cookie.maxAge option is invalid: ${String(maxAge)} (use milliseconds, e.g. maxAge: 60 * 60 * 1000)`);
-  }
-  if (typeof maxAge === 'number' && !Number.isFinite(maxAge)) {
-    throw new TypeError(`cookie.maxAge option is invalid: ${maxAge} (use a finite number of milliseconds)`);
-  }
-  if (cookie.path !== undefined && typeof cookie.path !== 'string') {
-    throw new TypeError(`cookie.path option must be a string, got ${typeof cookie.path}`);
-  }
+/** What a bad secret is, without showing it: secrets stay out of error messages and logs. */
+function secretType(value: unknown): string {
+  if (value === '') return 'an empty string';
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
 function isRequest(value: object): boolean {

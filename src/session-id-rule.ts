@@ -4,6 +4,8 @@
  * must not become a path, a control character or a megabyte-long key there.
  */
 
+import { describeValue } from './option-values.js';
+
 /** The longest id read from a request (the default ids have 32 characters). */
 export const MAX_ID_LENGTH = 256;
 
@@ -30,7 +32,7 @@ export function resolveIdRule(option: unknown): IdRule | undefined {
     const rule = option as IdRule;
     return (id) => rule(id) === true;
   }
-  throw new TypeError(`isValidId option is invalid: ${typeof option} (use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs)`);
+  throw new TypeError(`isValidId option is invalid: ${describeValue(option)}; use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs`);
 }
 
 /**

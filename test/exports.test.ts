@@ -180,7 +180,9 @@ describe('ESM entry (dist/)', () => {
   test('every named import express-session offers is offered too', async () => {
     const theirs = await importPackage('express-session');
     const ns = await importBuilt();
-    for (const key of Object.keys(theirs)) {
+    // Node 23+ adds a 'module.exports' name to the namespace of every CommonJS module
+    // (another name for `default`); it is Node's, not an export express-session offers.
+    for (const key of Object.keys(theirs).filter((name) => name !== 'module.exports')) {
       assert.ok(key in ns, `missing ESM export ${key}`);
     }
   });

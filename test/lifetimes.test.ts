@@ -521,7 +521,8 @@ describe('option validation', () => {
       for (const bad of [0, -1, Number.NaN, Infinity, '1000', true, null, {}]) {
         assert.throws(
           () => session({ secret: SECRET, resave: false, saveUninitialized: false, [key]: bad as unknown as number }),
-          (err: unknown) => err instanceof TypeError && err.message.startsWith(`${key} option is invalid: ${String(bad)}`),
+          (err: unknown) => err instanceof TypeError && err.message.startsWith(`${key} option is invalid: `)
+            && (typeof bad !== 'string' || err.message.includes(`'${bad}' (a string); use a number: ${key}: ${bad},`)),
           `${key}: ${String(bad)}`,
         );
       }

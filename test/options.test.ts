@@ -93,43 +93,86 @@ describe('construction-time TypeErrors of the express-session-cn fork', () => {
 });
 
 // Intended difference 3: express-session accepts all of these at construction and fails later (or never).
-const EMPTY_KEY = (what: string) =>
-  `secret option is invalid: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`;
+const EMPTY_KEY = (what: string, where = '') =>
+  `secret option is invalid${where}: ${what} (an empty key lets anyone sign cookies: use a long random secret, e.g. crypto.randomBytes(32))`;
 
 describe('construction-time TypeErrors that express-session lacks (intended difference 3)', () => {
+  const SECRET_FIX = 'use a non-empty string, a Buffer or a KeyObject, or an array of them';
   const cases: Array<[string, Record<string, unknown>, string]> = [
     ['invalid cookie name', { name: 'a b' },
       "name option is invalid: a b (a cookie name is letters, digits and !#$%&'*+-.^_`|~ only)"],
     ['invalid cookie name via key', { key: 'a;b' },
       "name option is invalid: a;b (a cookie name is letters, digits and !#$%&'*+-.^_`|~ only)"],
-    ['cookie: "x"', { cookie: 'x' }, 'cookie option must be an object or a function of req, got string'],
-    ['cookie: 5', { cookie: 5 }, 'cookie option must be an object or a function of req, got number'],
+    ['cookie: "x"', { cookie: 'x' }, "cookie option must be an object or a function of req, got 'x' (a string)"],
+    ['cookie: 5', { cookie: 5 }, 'cookie option must be an object or a function of req, got 5 (a number)'],
     ['cookie.maxAge: "abc"', { cookie: { maxAge: 'abc' } },
-      'cookie.maxAge option is invalid: abc (use milliseconds, e.g. maxAge: 60 * 60 * 1000)'],
+      "cookie.maxAge option is invalid: 'abc' (a string); use a number of milliseconds, e.g. maxAge: 60 * 60 * 1000"],
+    ['cookie.maxAge from an environment variable', { cookie: { maxAge: '86400000' } },
+      "cookie.maxAge option is invalid: '86400000' (a string); use a number: maxAge: 86400000, "
+      + 'or maxAge: Number(process.env.…) for a value read from the environment'],
+    ['cookie.maxAge: true', { cookie: { maxAge: true } },
+      'cookie.maxAge option is invalid: true (a boolean); use a number of milliseconds, e.g. maxAge: 60 * 60 * 1000'],
     ['cookie.maxAge: NaN', { cookie: { maxAge: NaN } },
-      'cookie.maxAge option is invalid: NaN (use a finite number of milliseconds)'],
+      'cookie.maxAge option is invalid: NaN (a number); use a finite number of milliseconds'],
     ['cookie.maxAge: Infinity', { cookie: { maxAge: Infinity } },
-      'cookie.maxAge option is invalid: Infinity (use a finite number of milliseconds)'],
-    ['secret: 42', { secret: 42 },
-      'secret option is invalid: number (use a string, a Buffer or a KeyObject, or an array of them)'],
-    ["secret: ['']", { secret: [''] },
-      'secret option is invalid: string (use a string, a Buffer or a KeyObject, or an array of them)'],
-    ["secret: ['ok', 7]", { secret: ['ok', 7] },
-      'secret option is invalid: number (use a string, a Buffer or a KeyObject, or an array of them)'],
-    ...[['a string', '^[a-z]+$'], ['a number', 42], ['an object', {}]].map(([label, value]) => [
+      'cookie.maxAge option is invalid: Infinity (a number); use a finite number of milliseconds'],
+    ["cookie.sameSite: 'bogus'", { cookie: { sameSite: 'bogus' } },
+      "cookie.sameSite option is invalid: 'bogus' (a string); use 'lax', 'strict', 'none', 'auto', true or false"],
+    ["cookie.sameSite: 'false'", { cookie: { sameSite: 'false' } },
+      "cookie.sameSite option is invalid: 'false' (a string); use 'lax', 'strict', 'none', 'auto', true or false"],
+    ["cookie.priority: 'urgent'", { cookie: { priority: 'urgent' } },
+      "cookie.priority option is invalid: 'urgent' (a string); use 'low', 'medium' or 'high'"],
+    ["cookie.domain: 'bad domain'", { cookie: { domain: 'bad domain' } },
+      "cookie.domain option is invalid: 'bad domain' (a string); use a host name, e.g. domain: 'example.com', or leave it out for a host-only cookie"],
+    ['cookie.domain: true', { cookie: { domain: true } },
+      "cookie.domain option is invalid: true (a boolean); use a host name, e.g. domain: 'example.com', or leave it out for a host-only cookie"],
+    ["cookie.secure: 'true'", { cookie: { secure: 'true' } },
+      "cookie.secure option is invalid: 'true' (a string); use secure: true, secure: false or secure: 'auto' (not a string)"],
+    ["cookie.secure: 'false'", { cookie: { secure: 'false' } },
+      "cookie.secure option is invalid: 'false' (a string); use secure: true, secure: false or secure: 'auto' (not a string)"],
+    ['cookie.secure: 1', { cookie: { secure: 1 } },
+      "cookie.secure option is invalid: 1 (a number); use secure: true, secure: false or secure: 'auto' (not a string)"],
+    ["cookie.path: 'api'", { cookie: { path: 'api' } },
+      "cookie.path option is invalid: 'api' (a string); use a URL path that starts with '/' and has no ';' or control characters, e.g. path: '/'"],
+    ["cookie.path: '/a;b'", { cookie: { path: '/a;b' } },
+      "cookie.path option is invalid: '/a;b' (a string); use a URL path that starts with '/' and has no ';' or control characters, e.g. path: '/'"],
+    ['cookie.path: 5', { cookie: { path: 5 } },
+      "cookie.path option is invalid: 5 (a number); use a URL path that starts with '/' and has no ';' or control characters, e.g. path: '/'"],
+    ['cookie.expires: a string', { cookie: { expires: '2030-01-01' } },
+      "cookie.expires option is invalid: '2030-01-01' (a string); use a valid Date, or maxAge (milliseconds) instead"],
+    ['cookie.expires: Invalid Date', { cookie: { expires: new Date(NaN) } },
+      'cookie.expires option is invalid: Invalid Date (a Date); use a valid Date, or maxAge (milliseconds) instead'],
+    ["secret: ''", { secret: '' },
+      'secret option is an empty string (is the environment variable it is read from unset?); '
+      + 'use a long random string, e.g. secret: process.env.SESSION_SECRET with SESSION_SECRET set'],
+    ['secret: 42', { secret: 42 }, `secret option is invalid: a number; ${SECRET_FIX}`],
+    ["secret: ['']", { secret: [''] }, `secret option is invalid at index 0: an empty string; ${SECRET_FIX}`],
+    ["secret: ['ok', 7]", { secret: ['ok', 7] }, `secret option is invalid at index 1: a number; ${SECRET_FIX}`],
+    ["secret: ['ok', 'older', undefined]", { secret: ['ok', 'older', undefined] }, `secret option is invalid at index 2: undefined; ${SECRET_FIX}`],
+    ['store: the MemoryStore class', { store: session.MemoryStore },
+      'store option is the class MemoryStore, not a store: did you mean `new MemoryStore()`?'],
+    ['store: a store factory', { store: function connectPgSimple() {} },
+      'store option is a function (connectPgSimple), not a session store: pass the store object, e.g. store: new MemoryStore() '
+      + "(a store factory such as connect-pg-simple's is called with session first)"],
+    ['store: a string', { store: 'redis' },
+      "store option is invalid: 'redis' (a string); use a session store object, e.g. store: new MemoryStore()"],
+    ...[['a string', '^[a-z]+$', "'^[a-z]+$' (a string)"], ['a number', 42, '42 (a number)'], ['an object', {}, 'an object']].map(([label, value, shown]) => [
       `isValidId: ${String(label)}`, { isValidId: value },
-      `isValidId option is invalid: ${typeof value} (use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs)`,
+      `isValidId option is invalid: ${String(shown)}; use a RegExp the whole id must match or a function returning true, e.g. isValidId: /^[0-9a-f-]{36}$/ for UUIDs`,
     ] as [string, Record<string, unknown>, string]),
     // With an empty key anyone can compute the HMAC, so a forged cookie would authenticate.
     ['secret: an empty Buffer', { secret: Buffer.alloc(0) }, EMPTY_KEY('an empty Buffer')],
     ['secret: an empty Uint8Array', { secret: new Uint8Array(0) }, EMPTY_KEY('an empty Uint8Array')],
     ['secret: a KeyObject of 0 bytes', { secret: createSecretKey(Buffer.alloc(0)) }, EMPTY_KEY('a KeyObject of 0 bytes')],
-    ["secret: ['ok', an empty Buffer]", { secret: ['ok', Buffer.alloc(0)] }, EMPTY_KEY('an empty Buffer')],
+    ["secret: ['ok', an empty Buffer]", { secret: ['ok', Buffer.alloc(0)] }, EMPTY_KEY('an empty Buffer', ' at index 1')],
   ];
   for (const [label, options, message] of cases) {
     test(label, () => {
       assert.throws(() => ours({ ...QUIET, ...options }), { name: 'TypeError', message });
-      assert.doesNotThrow(() => oracle({ ...QUIET, ...options }), 'express-session accepts it at construction');
+      // express-session throws an accidental TypeError for a class as store (it has no on()).
+      if (options.store === undefined) {
+        assert.doesNotThrow(() => oracle({ ...QUIET, ...options }), 'express-session accepts it at construction');
+      }
     });
   }
 
@@ -144,6 +187,12 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
     });
   }
 
+  test('a function that has get, set and destroy is a store like any other', () => {
+    const store = Object.assign(() => undefined, { get() {}, set() {}, destroy() {}, on() {} });
+    assert.doesNotThrow(() => ours({ ...QUIET, store }));
+    assert.doesNotThrow(() => oracle({ ...QUIET, store }));
+  });
+
   test('valid secrets and cookie values are accepted', () => {
     for (const secret of ['s', ['a', 'b'], Buffer.from('key'), [Buffer.from('k'), 'old']]) {
       assert.doesNotThrow(() => ours({ ...QUIET, secret }));
@@ -156,7 +205,43 @@ describe('construction-time TypeErrors that express-session lacks (intended diff
       assert.doesNotThrow(() => ours({ ...QUIET, isValidId }));
     }
     assert.doesNotThrow(() => ours({ ...QUIET, name: 'my.sid-1' }));
+    const cookies: Record<string, unknown>[] = [
+      { sameSite: 'Lax' }, { sameSite: 'auto' }, { sameSite: true }, { sameSite: false }, { sameSite: 'none', secure: true },
+      { priority: 'HIGH' }, { priority: 'low' }, { domain: '.example.com' }, { domain: '' }, { path: '/' }, { path: '' },
+      { path: '/app/' }, { secure: 'auto' }, { secure: false }, { secure: null }, { expires: new Date(Date.now() + 1000) },
+      { expires: null }, { httpOnly: false }, { partitioned: true, secure: true },
+    ];
+    for (const cookie of cookies) {
+      assert.doesNotThrow(() => ours({ ...QUIET, cookie }), JSON.stringify(cookie));
+    }
   });
+
+  // Why these are errors: what express-session does with them, request after request.
+  const silentFailures: Array<[string, Record<string, unknown>, string]> = [
+    ["secret: ''", { secret: '' }, '500: secret option required for sessions'],
+    ["cookie.secure: 'true' over HTTP", { cookie: { secure: 'true' } }, '200 without Set-Cookie'],
+    ["cookie.secure: 'false' over HTTP", { cookie: { secure: 'false' } }, '200 without Set-Cookie'],
+    ["cookie.path: 'api'", { cookie: { path: 'api' } }, '500: no req.session'],
+    ["cookie.sameSite: 'bogus'", { cookie: { sameSite: 'bogus' } }, '200 without Set-Cookie'],
+  ];
+  for (const [label, options, outcome] of silentFailures) {
+    test(`${label}: express-session gives ${outcome} on every request`, async () => {
+      const app = express();
+      app.use(oracle({ ...QUIET, saveUninitialized: true, ...options }));
+      app.get('/', (req, res) => {
+        if (!req.session) throw new Error('no req.session');
+        res.end('ok');
+      });
+      app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+        if (!res.headersSent) res.status(500).end(err.message);
+      });
+      for (let i = 0; i < 2; i++) {
+        const res = await request(app).get('/');
+        const setCookie = res.headers['set-cookie'] as unknown;
+        assert.equal(res.status === 200 ? (setCookie === undefined ? '200 without Set-Cookie' : '200 with a cookie') : `${res.status}: ${res.text}`, outcome);
+      }
+    });
+  }
 
   test('calling the factory as middleware throws a TypeError that says the fix', () => {
     const req = new IncomingMessage(new Socket());
@@ -351,5 +436,122 @@ describe('environment', () => {
     const first = actual.slice(0, actual.indexOf('Warning:', 1));
     assert.equal(actual, first.repeat(3), 'the same warning each time, nothing else');
     assert.equal(runChild(script, SRC, { NODE_ENV: 'development' }).stderr, '');
+  });
+});
+
+describe('values express-session takes by truthiness: accepted, with a one-time warning (ours only)', () => {
+  /** Node's warning lines of a child's stderr, without the `(node:PID) ` prefix. */
+  const warnings = (stderr: string) => stderr.split('\n').filter((line) => line.includes('[ESESSIONOPTION]')).map((line) => line.replace(/^\(node:\d+\) /, ''));
+
+  test('each distinct bad value warns once per process, naming the fix; express-session prints nothing', () => {
+    const script = `
+      const opts = { secret: 'x', resave: 'false', saveUninitialized: 'yes', proxy: 'true', cookie: { httpOnly: 'false' } };
+      session(opts);
+      session(opts);
+      session({ ...opts, checkExpiry: 'false', cookie: { secure: 0 } });
+      session({ secret: 'x', resave: false, saveUnitialized: false, cookie: { maxage: 1000, sameSite: 'lax', foo: 1 } });
+    `;
+    assert.deepEqual(warnings(runChild(script, SRC).stderr), [
+      "[ESESSIONOPTION] Warning: express-session-cn: resave option is 'false' (a string), which counts as true; write resave: true or resave: false (a boolean)",
+      "[ESESSIONOPTION] Warning: express-session-cn: saveUninitialized option is 'yes' (a string), which counts as true; write saveUninitialized: true or saveUninitialized: false (a boolean)",
+      "[ESESSIONOPTION] Warning: express-session-cn: proxy option is 'true' (a string), which counts as not set (Express's `trust proxy` decides); write proxy: true or proxy: false (a boolean), or leave it out",
+      "[ESESSIONOPTION] Warning: express-session-cn: cookie.httpOnly option is 'false' (a string), which counts as true; write cookie.httpOnly: true or cookie.httpOnly: false (a boolean)",
+      "[ESESSIONOPTION] Warning: express-session-cn: checkExpiry option is 'false' (a string), which counts as true; write checkExpiry: true or checkExpiry: false (a boolean)",
+      '[ESESSIONOPTION] Warning: express-session-cn: cookie.secure option is 0 (a number), which counts as false; write cookie.secure: true or cookie.secure: false (a boolean)',
+      // A near miss of an option name: ignored, as in express-session, with a guess; an unrelated key is left alone.
+      '[ESESSIONOPTION] Warning: express-session-cn: session() has no option saveUnitialized, so it is ignored: did you mean saveUninitialized?',
+      '[ESESSIONOPTION] Warning: express-session-cn: cookie options have no maxage, so it is ignored: did you mean maxAge?',
+    ]);
+    assert.doesNotMatch(runChild(script, ORACLE_PATH).stderr, /Warning/);
+  });
+
+  /** Two requests with one client; what the second one did to the store and what both got back. */
+  async function twoRequests(factory: Factory, options: Record<string, unknown>, proto?: string) {
+    const store = new session.MemoryStore();
+    const calls: string[] = [];
+    const set = store.set.bind(store);
+    store.set = (sid, sess, cb) => {
+      calls.push('set');
+      return set(sid, sess, cb);
+    };
+    const app = express();
+    app.use(factory({ ...QUIET, store, ...options }));
+    app.get('/', (req, res) => {
+      const data = req.session as unknown as { n?: number };
+      if (data.n === undefined) data.n = 1;
+      res.end('ok');
+    });
+    const agent = request.agent(app);
+    const send = (path: string) => (proto ? agent.get(path).set('X-Forwarded-Proto', proto) : agent.get(path));
+    const first = await send('/');
+    calls.length = 0;
+    const second = await send('/');
+    const cookies = [first, second].map((res) => String(res.headers['set-cookie'] ?? 'none').replace(/=[^;]+/, '=…'));
+    return { secondCalls: calls, cookies };
+  }
+
+  const cases: Array<[string, Record<string, unknown>, Record<string, unknown>, string?]> = [
+    ["resave: 'false' counts as true: an unchanged session is saved again", { resave: 'false' }, { resave: true }],
+    ["rolling: 'false' counts as true: the cookie is sent every time", { rolling: 'false' }, { rolling: true }],
+    ["proxy: 'true' counts as not set: no Secure cookie behind a proxy without trust proxy",
+      { proxy: 'true', cookie: { secure: true } }, { cookie: { secure: true } }, 'https'],
+    ["cookie.httpOnly: 'false' counts as true: HttpOnly is set", { cookie: { httpOnly: 'false' } }, { cookie: { httpOnly: true } }],
+  ];
+  for (const [label, options, asTaken, proto] of cases) {
+    test(`${label}, as in express-session`, async () => {
+      const theirs = await twoRequests(oracle, options, proto);
+      assert.deepEqual(await twoRequests(ours, options, proto), theirs);
+      assert.deepEqual(await twoRequests(ours, asTaken, proto), theirs, 'the same as the value it counts as');
+    });
+  }
+});
+
+describe('the cookie option as a function: what it returns is checked at request time', () => {
+  async function failure(cookie: () => unknown): Promise<{ status: number; text: string }> {
+    const app = express();
+    app.use(ours({ ...QUIET, cookie }));
+    app.get('/', (_req, res) => {
+      res.end('reached');
+    });
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).end(`${err.name}: ${err.message}`);
+    });
+    const res = await request(app).get('/');
+    return { status: res.status, text: res.text };
+  }
+
+  test('a bad value is a TypeError for the request, naming the option and the function', async () => {
+    assert.deepEqual(await failure(() => ({ secure: 'true' })), {
+      status: 500,
+      text: "TypeError: cookie.secure returned by the cookie option function is invalid: 'true' (a string); use secure: true, secure: false or secure: 'auto' (not a string)",
+    });
+    assert.deepEqual(await failure(() => ({ maxAge: process.env.NO_SUCH_VARIABLE_17 ?? '3600000' })), {
+      status: 500,
+      text: "TypeError: cookie.maxAge returned by the cookie option function is invalid: '3600000' (a string); use a number: maxAge: 3600000, or maxAge: Number(process.env.…) for a value read from the environment",
+    });
+  });
+
+  test('a function that returns no object says so', async () => {
+    assert.deepEqual(await failure(() => undefined), {
+      status: 500,
+      text: 'TypeError: cookie option function returned undefined; it must return an object of cookie options, e.g. { maxAge: 60 * 60 * 1000 }',
+    });
+  });
+
+  test('good values pass, and are checked again when the function returns another object', async () => {
+    let secure: unknown = false;
+    const app = express();
+    app.use(ours({ ...QUIET, saveUninitialized: true, cookie: () => ({ secure, maxAge: 1000 }) }));
+    app.get('/', (_req, res) => {
+      res.end('reached');
+    });
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).end(err.message);
+    });
+    const ok = await request(app).get('/');
+    assert.equal(ok.text, 'reached');
+    assert.match(String(ok.headers['set-cookie']), /Expires=/);
+    secure = 'yes';
+    assert.equal((await request(app).get('/')).status, 500);
   });
 });

@@ -1,14 +1,16 @@
-// The published package, as consumers get it: `npm pack`, the tarball unpacked
-// into a throwaway project, then small consumers (test/fixtures/consumers/) that
-// require, import, type-check against and run it: CommonJS, ESM, and TypeScript
-// with `module: commonjs` (node10), `node16`, `nodenext` and `bundler`.
+// The published package, as consumers get it: `npm pack` in a fresh copy of the
+// repository (its files as a clone has them: no dist/, so `prepack` must build it),
+// the tarball unpacked into a throwaway project, then small consumers
+// (test/fixtures/consumers/) that require, import, type-check against and run it:
+// CommonJS, ESM, and TypeScript with `module: commonjs` (node10), `node16`,
+// `nodenext` and `bundler`.
 //
 // Nothing is downloaded: the consumer's node_modules links the packed package's
 // dependencies, express and the @types from this repo's node_modules, so this
 // works offline right after `npm ci`. TypeScript is this repo's own.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
@@ -66,6 +68,20 @@ function link(target: string, at: string): void {
   fs.symlinkSync(target, at, 'junction');
 }
 
+/**
+ * The repository's files as a fresh clone has them (tracked, plus new files not
+ * ignored, so uncommitted work is tested too): no dist/, no node_modules.
+ */
+function copyRepository(to: string): void {
+  const listed = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
+  assert.equal(listed.status, 0, `git ls-files failed: ${listed.stderr}`);
+  for (const file of listed.stdout.split('\0')) {
+    if (file === '' || !fs.existsSync(path.join(root, file))) continue; // deleted, not yet committed
+    fs.mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
+    fs.copyFileSync(path.join(root, file), path.join(to, file));
+  }
+}
+
 /** Lines of a generated file; the line numbers of those marked `// error` are where tsc must fail. */
 function source(lines: string[], file: string): { text: string; expected: string[] } {
   const expected = lines.flatMap((line, i) => (line.endsWith('// error') ? [`${file}:${i + 1} TS2322`] : []));
@@ -120,13 +136,13 @@ describe('the packed tarball in consumer projects', () => {
   const compiles = new Map<string, Promise<{ result: Run; errors: string[] }>>();
 
   before(async () => {
-    assert.ok(
-      fs.existsSync(path.join(root, 'dist', 'index.js')) && fs.existsSync(path.join(root, 'dist', 'index.mjs')),
-      'dist/ is not built: run `npm run build` before this test (`npm test` does)',
-    );
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'express-session-cn-pack-'));
 
-    const pack = await run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], root);
+    const clone = path.join(tmp, 'clone');
+    copyRepository(clone);
+    assert.equal(fs.existsSync(path.join(clone, 'dist')), false);
+    link(path.join(root, 'node_modules'), path.join(clone, 'node_modules'));
+    const pack = await run('npm', ['pack', '--json', '--pack-destination', tmp], clone);
     assert.equal(pack.code, 0, describeRun('npm pack', pack));
     const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     packedFiles = packed.files.map((file) => file.path);
@@ -182,6 +198,16 @@ describe('the packed tarball in consumer projects', () => {
       const file = target.slice(3, -1);
       if (file !== '' && !file.endsWith('/')) assert.ok(packedFiles.includes(file), `exports names ${file}, not packed`);
     }
+  });
+
+  test('the packed manifest: CommonJS by declaration, and where the project lives', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(consumer, 'node_modules', 'express-session-cn', 'package.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(manifest.type, 'commonjs');
+    const repository = 'https://github.com/express-session-cn/express-session-cn';
+    assert.deepEqual(manifest.repository, { type: 'git', url: `git+${repository}.git` });
+    assert.equal(manifest.homepage, `${repository}#readme`);
+    assert.deepEqual(manifest.bugs, { url: `${repository}/issues` });
+    assert.equal((manifest.scripts as Record<string, string>).prepack, 'npm run build');
   });
 
   test('CommonJS: require() gives the middleware factory with its classes and helpers', async () => {
