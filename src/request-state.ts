@@ -15,6 +15,7 @@ import type { IdVerification, MissingId } from './session-id.js';
 import type { SetCookieSerializer } from './set-cookie.js';
 import { signSessionId, type Secret, type VerifiedValues } from './signature.js';
 import { callStore } from './store-call.js';
+import type { SessionChange } from './session-change.js';
 
 /** The request once the middleware has run: `session`, `sessionID` and `sessionStore` are set. */
 export interface SessionedRequest extends SessionIncomingMessage {
@@ -322,6 +323,13 @@ export class RequestState implements SessionTracker, IdVerification {
   private async mergeInto(session: Session): Promise<void> {
     const { config } = this;
     const baseline = this.baseline!;
+    if (typeof (config.store as { merge?: unknown }).merge === 'function' && this.loadedFromStore) {
+      const now = snapshotKeys(session);
+      const merged = await callStore<unknown>(config.store, 'merge', [session.id, changeOf(session, baseline, now)], config.storeTimeout);
+      if (merged == null) debug('merge: session %s is gone from the store; not written', session.id);
+      this.baseline = now;
+      return;
+    }
     const latest = await callStore<StoredSession | null | undefined>(config.store, 'get', [session.id], config.storeTimeout);
     if (!latest || typeof latest !== 'object') {
       // Destroyed (or expired) meanwhile, e.g. by a logout in a parallel request: not resurrected.
@@ -506,4 +514,15 @@ function snapshotKeys(session: Session): Map<string, string> {
     if (json !== undefined) snapshot.set(key, json);
   }
   return snapshot;
+}
+
+/** What this request changed since `baseline`, for a store's atomic merge. */
+function changeOf(session: Session, baseline: Map<string, string>, now: Map<string, string>): SessionChange {
+  const current = session as unknown as Record<string, unknown>;
+  const set = Object.create(null) as Record<string, unknown>;
+  for (const [key, json] of now) {
+    if (baseline.get(key) !== json) set[key] = current[key];
+  }
+  const deleted = [...baseline.keys()].filter((key) => !now.has(key));
+  return { set, deleted, cookie: session.cookie };
 }
