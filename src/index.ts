@@ -7,6 +7,7 @@ import { createMiddleware } from './middleware.js';
 import * as optionsModule from './options.js';
 import { resolveOptions } from './options.js';
 import * as sessionModule from './session.js';
+import * as sessionChangeModule from './session-change.js';
 import * as signatureModule from './signature.js';
 import * as storeModule from './store.js';
 import * as storeCallModule from './store-call.js';
@@ -64,6 +65,8 @@ namespace session {
   export type Secret = signatureModule.Secret;
   export type MemoryStoreOptions = memoryStoreModule.MemoryStoreOptions;
   export type RegenerateOptions = sessionModule.RegenerateOptions;
+  /** What one request changed in a session, for a store's atomic `merge(sid, change, callback)`. */
+  export type SessionChange = sessionChangeModule.SessionChange;
   /** The error of a store call that outlived the `storeTimeout` option (`code: 'ESTORETIMEOUT'`). */
   export type StoreTimeoutError = storeCallModule.StoreTimeoutError;
 }

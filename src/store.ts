@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { inherits } from 'node:util';
+import type { SessionChange } from './session-change.js';
 import { createSession, type Session, type SessionRequest, type StoredSession } from './session.js';
 
 /** A store callback: an error, or the result. */
@@ -15,6 +16,12 @@ export interface SessionStore {
   set(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
   destroy(sid: string, callback?: StoreCallback): unknown;
   touch?(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
+  /**
+   * Optional: applies one request's change to the latest stored version in one
+   * atomic step (`concurrency: 'merge'` uses it when present); calls back with
+   * the merged session, or `null` when the session is no longer stored.
+   */
+  merge?(sid: string, change: SessionChange, callback: StoreCallback<StoredSession | null>): unknown;
   /** Assigned by `session()`: gives `req` a new session. */
   generate?(req: SessionRequest): void | Promise<void>;
   on?(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
