@@ -25,13 +25,22 @@ export class Commit implements ResponseHooks {
     this.beforeHeaders = this.beforeHeaders.bind(this);
   }
 
-  /** When the app ends the response: a save or a destroy holds it (the Promise); a touch does not. */
+  /**
+   * When the app ends the response: a save or a destroy holds it (the
+   * Promise); a touch does not. An explicit `save()` still running is waited
+   * for first: if it fails, this commit saves again.
+   */
   beforeEnd(): Promise<void> | undefined {
+    const pending = this.ctx.pendingSave;
+    return pending ? pending.then(() => this.commitAtEnd()) : this.commitAtEnd();
+  }
+
+  private commitAtEnd(): Promise<void> | undefined {
     const { ctx } = this;
     const { req, config } = ctx;
     if (req.sessionID && config.unsetDestroy && req.session == null) {
       debug('destroying');
-      return callStore(config.store, 'destroy', [req.sessionID], config.storeTimeout);
+      return ctx.remove(req.sessionID);
     }
     const session = req.session;
     if (!session) {

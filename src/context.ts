@@ -44,6 +44,8 @@ export class RequestContext implements SessionTracker, ChangeRecord {
   private touched = false;
   /** With `touchAfter`: the loaded session was touched recently enough to skip `store.touch`. */
   touchedRecently = false;
+  /** An explicit `save()` still running: the end-of-response commit waits for it (it may fail). */
+  pendingSave: Promise<void> | undefined = undefined;
   /** The session as serialized at the end of the response, reused by `save()` and the header hook. */
   private serializedSession: Session | undefined = undefined;
   private serializedData = '';
@@ -92,10 +94,12 @@ export class RequestContext implements SessionTracker, ChangeRecord {
   loaded(session: Session): void {
     const { config, lifetime } = this.shared;
     if (config.touchAfter !== undefined) this.touchedRecently = wasTouchedWithin(session.cookie, config.touchAfter);
-    lifetime?.limit(session.cookie);
+    // A session stored without a valid creation time starts its lifetime now,
+    // and that start must be stored (a save), or it would start anew on each load.
+    const lifetimeStarted = lifetime?.limit(session.cookie) === true;
     if (this.merge) this.merge.loadedFromStore = true;
     this.track(session);
-    if (!config.resave) this.savedData = this.originalData;
+    if (!config.resave && !lifetimeStarted) this.savedData = this.originalData;
     if (config.resendOnExpiryChange) this.expiry = new ExpiryWatch(session);
   }
 
@@ -122,9 +126,31 @@ export class RequestContext implements SessionTracker, ChangeRecord {
 
   // SessionTracker: what the session methods tell the request about.
 
-  saving(session: Session): void {
+  saving(session: Session, written: Promise<void>): void {
     debug('saving %s', session.id);
-    this.savedData = this.dataOf(session);
+    const before = this.savedData;
+    const data = this.dataOf(session);
+    this.savedData = data;
+    const pending: Promise<void> = written.then(
+      () => this.saveSettled(pending),
+      () => {
+        // A save that failed does not count as saved: the end-of-response commit saves again.
+        if (this.savedData === data) this.savedData = before;
+        this.saveSettled(pending);
+      },
+    );
+    this.pendingSave = pending;
+  }
+
+  private saveSettled(save: Promise<void>): void {
+    if (this.pendingSave === save) this.pendingSave = undefined;
+  }
+
+  remove(sessionId: string): Promise<void> {
+    const { store, storeTimeout } = this.shared.config;
+    const destroy = (): Promise<void> => callStore(store, 'destroy', [sessionId], storeTimeout);
+    // After the commits of this session already queued, and before the ones queued later.
+    return this.shared.commits ? this.shared.commits.run(sessionId, destroy) : destroy();
   }
 
   write(session: Session): Promise<void> {

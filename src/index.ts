@@ -8,6 +8,7 @@ import type * as optionsModule from './options.js';
 import { resolveOptions } from './options.js';
 import type * as publicTypes from './public-types.js';
 import * as sessionModule from './session.js';
+import type * as sessionChangeModule from './session-change.js';
 import type * as signatureModule from './signature.js';
 import * as storeModule from './store.js';
 import type * as storeCallModule from './store-call.js';
@@ -71,6 +72,8 @@ namespace session {
   export type Secret = signatureModule.Secret;
   export type MemoryStoreOptions = memoryStoreModule.MemoryStoreOptions;
   export type RegenerateOptions = sessionModule.RegenerateOptions;
+  /** What one request changed in a session, for a store's atomic `merge(sid, change, callback)`. */
+  export type SessionChange = sessionChangeModule.SessionChange;
   /** The error of a store call that outlived the `storeTimeout` option (`code: 'ESTORETIMEOUT'`). */
   export type StoreTimeoutError = storeCallModule.StoreTimeoutError;
 }

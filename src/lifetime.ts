@@ -17,19 +17,28 @@ export class Lifetime {
    * Keeps `cookie.expires` within the absolute lifetime, so that stores which
    * derive their TTL from it expire the session on time. `_expires` is set
    * directly: the `expires` setter would also shrink `originalMaxAge`, the idle
-   * timeout that later touches reset to.
+   * timeout that later touches reset to. True when the cookie had no usable
+   * creation time and its lifetime starts now (the caller must store that).
    */
-  limit(cookie: Cookie): void {
+  limit(cookie: Cookie): boolean {
     const now = Date.now();
-    if (!hasCreationTime(cookie, now)) cookie.createdAt = now;
+    const started = !hasCreationTime(cookie, now);
+    if (started) cookie.createdAt = now;
     const end = cookie.createdAt! + this.maxLifetime;
     const expires = cookie.expires;
     if (!(expires instanceof Date) || expires.valueOf() > end) cookie._expires = new Date(end);
+    return started;
   }
 
-  /** Whether the session has reached its absolute end. */
+  /**
+   * Whether the session has reached its absolute end, or claims a creation
+   * time in the future (no session of ours does: such a cookie would never
+   * reach its end).
+   */
   hasEnded(cookie: Cookie, now: number): boolean {
-    return hasCreationTime(cookie, now) && cookie.createdAt! + this.maxLifetime <= now;
+    const createdAt = cookie.createdAt;
+    if (typeof createdAt === 'number' && createdAt > now) return true;
+    return hasCreationTime(cookie, now) && createdAt! + this.maxLifetime <= now;
   }
 }
 
@@ -41,10 +50,10 @@ export function hasExpired(cookie: Cookie, lifetime: Lifetime | undefined, now: 
 }
 
 /**
- * Whether `cookie.createdAt` is a usable creation time: a number, not in the
- * future. Anything else (from an older version, or a store's garbage) counts
- * as missing, and the lifetime starts now: a string or a far-future number
- * must never switch the absolute timeout off.
+ * Whether `cookie.createdAt` is a usable creation time: a finite number, not
+ * in the future. Anything else (from an older version, or a store's garbage)
+ * counts as missing, and the lifetime starts now; a future one makes the
+ * session invalid (`hasEnded`): nothing may switch the absolute timeout off.
  */
 function hasCreationTime(cookie: Cookie, now: number): boolean {
   const createdAt = cookie.createdAt;

@@ -1,6 +1,7 @@
 import type { CommitQueue } from './commit-queue.js';
 import { debug } from './logging.js';
 import type { Session, SessionStore, StoredSession } from './session.js';
+import { applyChange, type SessionChange } from './session-change.js';
 import { callStore } from './store-call.js';
 
 /**
@@ -38,32 +39,46 @@ export class MergeCommit {
   }
 
   write(session: Session): Promise<void> {
-    return this.commits.run(session.id, () => this.mergeInto(session));
+    // A new session is written whole: whatever the store holds under its id
+    // (a genid that repeats an id) is not its data.
+    if (!this.loadedFromStore) return this.commits.run(session.id, () => callStore(this.store, 'set', [session.id, session], this.storeTimeout));
+    return this.commits.run(session.id, () => (typeof this.store.merge === 'function' ? this.mergeAtomically(session) : this.mergeInto(session)));
+  }
+
+  /** The store merges the change onto the latest version in one atomic step (see `SessionChange`). */
+  private async mergeAtomically(session: Session): Promise<void> {
+    const now = snapshotKeys(session);
+    const change = changeOf(session, this.baseline, now);
+    const merged = await callStore<StoredSession | null | undefined>(this.store, 'merge', [session.id, change], this.storeTimeout);
+    if (merged == null) debug('merge: session %s is gone from the store; not written', session.id);
+    this.baseline = now;
   }
 
   /** Runs inside the commit queue: no other commit of this session in this process interleaves between the read and the write. */
   private async mergeInto(session: Session): Promise<void> {
     const { store, storeTimeout } = this;
     const latest = await callStore<StoredSession | null | undefined>(store, 'get', [session.id], storeTimeout);
-    const found = latest !== null && typeof latest === 'object';
-    if (!found && this.loadedFromStore) {
+    if (latest === null || typeof latest !== 'object') {
       // Destroyed (or expired) meanwhile, e.g. by a logout in a parallel request: not resurrected.
       debug('merge: session %s is gone from the store; not written', session.id);
       return;
     }
-    const target = (found ? latest : {}) as Record<string, unknown>;
-    const current = session as unknown as Record<string, unknown>;
     const now = snapshotKeys(session);
-    for (const [key, json] of now) {
-      if (this.baseline.get(key) !== json) target[key] = current[key];
-    }
-    for (const key of this.baseline.keys()) {
-      if (!now.has(key)) delete target[key];
-    }
-    target.cookie = session.cookie;
-    await callStore(store, 'set', [session.id, target], storeTimeout);
+    const merged = applyChange(latest as Record<string, unknown>, changeOf(session, this.baseline, now));
+    await callStore(store, 'set', [session.id, merged], storeTimeout);
     this.baseline = now;
   }
+}
+
+/** What the request changed since `baseline` (each key's JSON then), for a merge. */
+function changeOf(session: Session, baseline: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): SessionChange {
+  const current = session as unknown as Record<string, unknown>;
+  const set = Object.create(null) as Record<string, unknown>;
+  for (const [key, json] of now) {
+    if (baseline.get(key) !== json) set[key] = current[key];
+  }
+  const deleted = [...baseline.keys()].filter((key) => !now.has(key));
+  return { set, deleted, cookie: session.cookie };
 }
 
 /** Each top-level data key's JSON (`cookie` aside; undefined values count as absent). */

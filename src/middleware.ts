@@ -32,6 +32,13 @@ export interface SessionMiddleware {
 const noop = (): void => {};
 
 /**
+ * With `concurrency: 'merge'` and no `storeTimeout`: how long a commit waits
+ * for the commit before it on the same session (a store that lost a callback
+ * must not block the session's later requests for ever).
+ */
+export const MERGE_QUEUE_WAIT = 10_000;
+
+/**
  * Builds the middleware for one resolved config. A request runs three steps:
  * read the id (session-id.ts), load or create the session and attach it
  * (load.ts), and commit it when the response ends (commit.ts), over one
@@ -44,7 +51,7 @@ export function createMiddleware(config: SessionConfig): SessionMiddleware {
     storeHasTouch: typeof store.touch === 'function',
     setCookie: new SetCookieSerializer(config.name),
     lifetime: config.maxLifetime === undefined ? undefined : new Lifetime(config.maxLifetime),
-    commits: config.concurrency === 'merge' ? new CommitQueue() : undefined,
+    commits: config.concurrency === 'merge' ? new CommitQueue(config.storeTimeout ?? MERGE_QUEUE_WAIT) : undefined,
   };
   const acceptsSignedId = (id: string): boolean => isAcceptableId(id, true, config.isValidId);
   const signer = config.secrets && new Signer(config.secrets, true, acceptsSignedId);

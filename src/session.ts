@@ -1,3 +1,4 @@
+import type { SessionChange } from './session-change.js';
 import { Cookie } from './cookie.js';
 import { settle, type Callback } from './callback.js';
 import type { Secret } from './signature.js';
@@ -20,6 +21,12 @@ export interface SessionStore {
   set(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
   destroy(sid: string, callback?: StoreCallback): unknown;
   touch?(sid: string, session: Session | StoredSession, callback?: StoreCallback): unknown;
+  /**
+   * Optional: applies one request's change to the latest stored version in one
+   * atomic step (`concurrency: 'merge'` uses it when present); calls back with
+   * the merged session, or `null` when the session is no longer stored.
+   */
+  merge?(sid: string, change: SessionChange, callback: StoreCallback<StoredSession | null>): unknown;
   /** Assigned by `session()`: gives `req` a new session. */
   generate?(req: SessionHolder): void | Promise<void>;
   on?(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
@@ -45,14 +52,19 @@ export interface SessionTracker {
   readonly storeTimeout: number | undefined;
   /** The secret that signs this request's cookie (for `getCookieValue`). */
   readonly signingSecret: Secret;
-  /** Called just before `save()` writes a wrapped session (see `trackSession`). */
-  saving(session: Session): void;
+  /**
+   * Called just before `save()` writes a wrapped session (see `trackSession`),
+   * with the write: a save that fails does not count as saved.
+   */
+  saving(session: Session, written: Promise<void>): void;
   /** Writes the session to the store: a plain `set`, or a merge onto the latest version. */
   write(session: Session): Promise<void>;
   /** Replaces `req.session` with a new, empty session with a new id (`genid` may be async). */
   generate(): void | Promise<void>;
   /** Called when `destroy()` has removed `req.session`. */
   destroyed(session: Session): void;
+  /** Deletes a session from the store, in order with its other commits (`concurrency: 'merge'`). */
+  remove(sessionId: string): Promise<void>;
   /** Called when `reload()` has replaced `req.session` with `fresh` (read from the store just now). */
   reloaded(previous: Session, fresh: Session, wrapped: boolean): void;
 }
@@ -254,8 +266,9 @@ export function signingSecretOf(session: Session | undefined): Secret | undefine
 function saveSession(session: Session): Promise<void> {
   const tracker = trackerOf(session);
   if (!tracker) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
-  if (isWrapped(session)) tracker.saving(session);
-  return tracker.write(session);
+  const written = tracker.write(session);
+  if (isWrapped(session)) tracker.saving(session, written);
+  return written;
 }
 
 async function reloadSession(session: Session): Promise<void> {
@@ -270,21 +283,23 @@ async function reloadSession(session: Session): Promise<void> {
 
 function destroySession(session: Session): Promise<void> {
   delete session.req.session;
-  trackerOf(session)?.destroyed(session);
-  return callStore(session.req.sessionStore, 'destroy', [session.id], storeTimeout(session));
+  const tracker = trackerOf(session);
+  if (!tracker) return callStore(session.req.sessionStore, 'destroy', [session.id], storeTimeout(session));
+  tracker.destroyed(session);
+  return tracker.remove(session.id);
 }
 
 async function regenerateSession(session: Session, kept: Record<string, unknown> | undefined): Promise<void> {
   const req = session.req;
   const store = req.sessionStore;
+  const tracker = trackerOf(session);
   let failure: unknown;
   try {
-    await callStore(store, 'destroy', [req.sessionID], storeTimeout(session));
+    await (tracker ? tracker.remove(req.sessionID) : callStore(store, 'destroy', [req.sessionID], storeTimeout(session)));
   } catch (err) {
     failure = err;
   }
   // A new session even when the old one could not be deleted, as express-session does.
-  const tracker = trackerOf(session);
   if (tracker) await tracker.generate();
   else if (typeof store.generate === 'function') await store.generate(req);
   else throw new Error('session store has no generate(); attach it to a session() middleware first');

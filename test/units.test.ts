@@ -43,7 +43,7 @@ test('callStore: a store that throws or rejects with nothing still fails with an
 });
 
 test('CommitQueue: one task at a time per key; the queue empties behind them', async () => {
-  const queue = new CommitQueue();
+  const queue = new CommitQueue(10_000);
   const order: string[] = [];
   let release!: () => void;
   const first = queue.run('a', () => new Promise<void>((resolve) => { release = resolve; }).then(() => void order.push('a1')));

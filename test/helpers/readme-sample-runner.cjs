@@ -40,6 +40,7 @@ const fromRoot = Object.assign(new Module(path.join(root, 'index.js')), {
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   if (request === 'express-session-cn') return packageEntry;
+  if (request.startsWith('express-session-cn/')) return resolve.call(this, request, module, ...rest); // a subpath export of dist/, by self-reference
   if (request === 'express' && options.express5) request = 'express5';
   try {
     return resolve.call(this, request, parent, ...rest);
