@@ -126,11 +126,12 @@ export class RequestContext implements SessionTracker, ChangeRecord {
 
   // SessionTracker: what the session methods tell the request about.
 
-  saving(session: Session, written: Promise<void>): void {
+  saving(session: Session, written: Promise<void> | undefined): void {
     debug('saving %s', session.id);
     const before = this.savedData;
     const data = this.dataOf(session);
     this.savedData = data;
+    if (written === undefined) return;
     const pending: Promise<void> = written.then(
       () => this.saveSettled(pending),
       () => {

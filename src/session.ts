@@ -53,10 +53,11 @@ export interface SessionTracker {
   /** The secret that signs this request's cookie (for `getCookieValue`). */
   readonly signingSecret: Secret;
   /**
-   * Called just before `save()` writes a wrapped session (see `trackSession`),
-   * with the write: a save that fails does not count as saved.
+   * Called when `save()` writes a wrapped session (see `trackSession`). With
+   * `written` (a Promise save, whose failure the app may never see), a save
+   * that fails does not count as saved.
    */
-  saving(session: Session, written: Promise<void>): void;
+  saving(session: Session, written: Promise<void> | undefined): void;
   /** Writes the session to the store: a plain `set`, or a merge onto the latest version. */
   write(session: Session): Promise<void>;
   /** Replaces `req.session` with a new, empty session with a new id (`genid` may be async). */
@@ -138,7 +139,7 @@ export class Session {
   save(callback: Callback): this;
   save(): Promise<void>;
   save(callback?: Callback): this | Promise<void> {
-    return settle(this, saveSession(this), callback);
+    return settle(this, saveSession(this, callback !== undefined), callback);
   }
 
   /** Re-reads the session from the store into `req.session`. */
@@ -263,11 +264,12 @@ export function signingSecretOf(session: Session | undefined): Secret | undefine
   return session ? trackerOf(session)?.signingSecret : undefined;
 }
 
-function saveSession(session: Session): Promise<void> {
+/** `reported`: a callback gets the outcome, so a failure is the app's to handle (as in express-session). */
+function saveSession(session: Session, reported: boolean): Promise<void> {
   const tracker = trackerOf(session);
   if (!tracker) return callStore(session.req.sessionStore, 'set', [session.id, session], storeTimeout(session));
   const written = tracker.write(session);
-  if (isWrapped(session)) tracker.saving(session, written);
+  if (isWrapped(session)) tracker.saving(session, reported ? undefined : written);
   return written;
 }
 
