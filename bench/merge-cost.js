@@ -3,13 +3,14 @@
 // started here on free loopback ports (redis-server and PostgreSQL from the
 // system packages). Run: npm run build && node --import tsx bench/merge-cost.js
 // Each figure names its store; one commit = one store call, 16 in flight.
+// `npm run bench` runs it and puts its table in bench/RESULTS.md.
 const { performance } = require('node:perf_hooks');
 const { startPostgres, startRedis, isSkip } = require('../test/integration/servers.ts');
 const session = require('..');
 const { withAtomicMerge: redisMerge } = require('../dist/stores/redis.js');
 const { withAtomicMerge: pgMerge } = require('../dist/stores/pg.js');
 
-const COMMITS = Number(process.env.COMMITS || 4000);
+const COMMITS = Number(process.env.COMMITS || (process.argv.includes('--quick') ? 1000 : 4000));
 const IN_FLIGHT = 16;
 
 function sessionData() {

@@ -57,6 +57,9 @@ async function main() {
   const http = httpBench.report(await httpBench.main(modes));
   process.stderr.write('read-only request with a slower store…\n');
   const touchWait = await require('./touch-wait').main();
+  process.stderr.write('atomic merge against a plain set, on real Redis and PostgreSQL…\n');
+  // Its own process: it starts the servers with the test helpers (TypeScript, through tsx).
+  const mergeCost = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'merge-cost.js'), ...(quick ? ['--quick'] : [])], { encoding: 'utf8' }).trim();
   const loadAfter = os.loadavg()[0];
 
   const targets = [...IN_PROCESS_MODES.flatMap((mode) => local[mode].targets), ...http.targets];
@@ -73,6 +76,10 @@ async function main() {
     ...modes.map((mode) => section(mode, local[mode], http.sections[mode])),
     '',
     touchWait,
+    '',
+    '**Atomic merge** (`concurrency: \'merge\'` with `express-session-cn/redis` and `express-session-cn/pg`): the cost of one merged commit against a plain `set` of the same session, store against store:',
+    '',
+    mergeCost,
   ].join('\n').trim();
 
   console.log(markdown);
