@@ -95,8 +95,9 @@ export function withAtomicMerge<S extends RedisStoreLike>(store: S, options: Red
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (current === null) return null;
       const merged = applyChange((await store.serializer.parse(current)) as Record<string, unknown>, change);
-      const ttl = store.disableTTL && ttlOf(merged) > 0 ? '' : String(ttlOf(merged));
-      const reply = await redis.compareAndSet(key, current, store.serializer.stringify(merged), ttl);
+      const ttl = ttlOf(merged);
+      // As the store's set: a TTL of 0 or less deletes, disableTTL writes without one.
+      const reply = await redis.compareAndSet(key, current, store.serializer.stringify(merged), store.disableTTL && ttl > 0 ? '' : String(ttl));
       if (reply[0] === 1) return merged;
       current = reply[0] === 0 ? null : reply[1];
     }

@@ -156,6 +156,28 @@ contract('connect-redis 8 with ioredis', async () => {
   return { store, raw: (sid) => client.get(`r8:${sid}`), ttl: (sid) => client.ttl(`r8:${sid}`) };
 });
 
+test('Redis: a merge whose cookie has expired deletes the session, as the store\'s set does; disableTTL writes without a TTL', async (t) => {
+  if (isSkip(redis)) {
+    t.skip(redis.skip);
+    return;
+  }
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const store = withRedisMerge(new RedisStore({ client, prefix: 'ttl:' }) as never) as unknown as AnyStore;
+    await call(store, 'set', 'x', storedSession());
+    assert.equal(await mergeOf(store)('x', change(-60_000)) !== undefined, true);
+    assert.equal(await client.exists('ttl:x'), 0, 'deleted');
+    const noTTL = withRedisMerge(new RedisStore({ client, prefix: 'nottl:', disableTTL: true }) as never) as unknown as AnyStore;
+    await call(noTTL, 'set', 'y', storedSession());
+    await mergeOf(noTTL)('y', change());
+    assert.equal(await client.ttl('nottl:y'), -1, 'no TTL');
+    assert.equal((await call<Record<string, unknown>>(noTTL, 'get', 'y')).added !== undefined, true);
+  } finally {
+    await client.close();
+  }
+});
+
 for (const type of ['json', 'jsonb']) {
   contract(`connect-pg-simple, sess ${type}`, async () => {
     if (isSkip(postgres)) return { skip: postgres.skip } as never;
