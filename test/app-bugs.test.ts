@@ -17,7 +17,7 @@
  * and with an error handler that answers only unsent responses the client
  * receives exactly what it receives without the session middleware.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,7 @@ import connect from 'connect';
 import express from 'express';
 import session = require('../src/index.js');
 import { pipeline, type RawExchange } from './helpers/raw-http.js';
+import { guardProcess } from './helpers/process-guard.js';
 
 const express5 = require('express5') as typeof express;
 const SECRET = 'app bugs';
@@ -44,19 +45,7 @@ class LaterStore extends session.MemoryStore {
   }
 }
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => {
-  escaped.push(err);
-};
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('uncaughtException', onEscape);
-  process.on('unhandledRejection', onEscape);
-});
-afterEach(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-});
+const escaped = guardProcess({ failOnEscape: false });
 
 type Route = (req: express.Request, res: express.Response) => void;
 

@@ -7,7 +7,7 @@
  * Also: a socket destroyed while held, a failed commit that gives the error
  * handler the real unsent response, and a touch that never holds.
  */
-import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import session = require('../src/index.js');
 import { pipeline } from './helpers/raw-http.js';
+import { guardProcess } from './helpers/process-guard.js';
 
 const SECRET = 'ended response';
 type Callback = NonNullable<Parameters<session.MemoryStore['set']>[2]>;
@@ -60,20 +61,7 @@ class SlowStore extends session.MemoryStore {
   }
 }
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => {
-  escaped.push(err);
-};
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('uncaughtException', onEscape);
-  process.on('unhandledRejection', onEscape);
-});
-afterEach(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-  assert.deepEqual(escaped, [], 'an error escaped to the process');
-});
+guardProcess({ failOnEscape: true });
 
 function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;

@@ -4,7 +4,7 @@
 // app's error handler and a well-formed response, and the process must see no
 // uncaught exception or unhandled rejection. `storeTimeout` turns a store that
 // never answers into a StoreTimeoutError.
-import { test, describe, beforeEach, afterEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import request from 'supertest';
@@ -12,6 +12,7 @@ import cookieSignature from 'cookie-signature';
 import session = require('../src/index.js');
 import { StoreTimeoutError } from '../src/store-call.js';
 import { until } from './helpers/async.js';
+import { guardProcess } from './helpers/process-guard.js';
 
 const SECRET = 'failing stores secret';
 const STORED_SID = 'stored-session-id';
@@ -110,22 +111,7 @@ class ScriptedStore {
 
 // --- process guard: nothing may escape as an uncaught error ------------------
 
-const escaped: unknown[] = [];
-const onEscape = (err: unknown): void => {
-  escaped.push(err);
-};
-
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('uncaughtException', onEscape);
-  process.on('unhandledRejection', onEscape);
-});
-
-afterEach(() => {
-  process.off('uncaughtException', onEscape);
-  process.off('unhandledRejection', onEscape);
-  assert.deepEqual(escaped, [], 'an error escaped to the process');
-});
+guardProcess({ failOnEscape: true });
 
 // --- app ---------------------------------------------------------------------
 
