@@ -73,6 +73,7 @@ async function main() {
     if (!isSkip(postgres)) {
       const pg = require('pg');
       const pool = new pg.Pool({ connectionString: postgres.connectionString, max: IN_FLIGHT });
+      pool.on('error', () => undefined); // idle connections ended by the server's shutdown
       closers.push(() => pool.end());
       const PgStore = require('connect-pg-simple')(session);
       await measure('connect-pg-simple 10 + pg 8 (PostgreSQL, sess json)', pgMerge(new PgStore({ pool, createTableIfMissing: true, pruneSessionInterval: false })));
