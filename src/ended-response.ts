@@ -25,9 +25,28 @@ import { Http2ServerResponse } from 'node:http2';
 export type Release = () => void;
 
 export function holdAsEnded(res: object): Release {
-  if (res instanceof OutgoingMessage) return holdHttp1(res as Http1Response);
-  if (res instanceof Http2ServerResponse) return holdHttp2(res);
-  return noop;
+  const held = res instanceof OutgoingMessage ? http1Hold(res as Http1Response)
+    : res instanceof Http2ServerResponse ? http2Hold(res)
+    : undefined;
+  return held ? hold(held) : noop;
+}
+
+/**
+ * What holding one kind of response changes: its private state, and own
+ * properties put in place while held. Release puts back each of them, and the
+ * header arrays of a response whose headers had not gone out.
+ */
+interface Hold {
+  /** The object that keeps Node's private state of the response. */
+  state: object;
+  /** The ended state, set while held. */
+  held: Record<string, unknown>;
+  /** What the real end() must find: the state as it was before the hold, not ended. */
+  released: Record<string, unknown>;
+  /** Own properties (methods, getters) put in place while held. */
+  replaced: Array<[target: object, key: string, descriptor: PropertyDescriptor]>;
+  /** The response, if its headers have not gone out. */
+  unsentHeaders: HeaderResponse | undefined;
 }
 
 /** Node's private fields of an outgoing HTTP/1 message that the hold needs. */
@@ -44,68 +63,62 @@ type Http1Response = ServerResponse & {
  */
 const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 
-/**
- * `writeHead` as Node defines it, in place of the instance's (on-headers',
- * ours included): while held it throws at once, as on an ended response,
- * where a wrapper would first run its listeners, too early.
- */
-function useNodeWriteHead(res: { writeHead: unknown }, writeHead: unknown): Release {
-  const own = Object.getOwnPropertyDescriptor(res, 'writeHead');
-  res.writeHead = writeHead;
-  return () => restore(res, 'writeHead', own);
-}
-
-function holdHttp1(res: Http1Response): Release {
-  const header = res._header;
-  const { statusCode, statusMessage, sendDate, _trailer: trailer } = res;
-  const arrays = header ? undefined : headerArrays(res);
-  const ownFlushHeaders = Object.getOwnPropertyDescriptor(res, 'flushHeaders');
-
-  if (!header) res._header = HELD_HEADER;
-  res.finished = true;
-  const restoreWriteHead = useNodeWriteHead(res, ServerResponse.prototype.writeHead);
-  // Would send `HELD_HEADER`; on an ended response it sends nothing.
-  res.flushHeaders = noop;
-
-  return () => {
-    restoreWriteHead();
-    restore(res, 'flushHeaders', ownFlushHeaders);
-    res._header = header;
-    res.finished = false;
-    res.statusCode = statusCode;
-    res.statusMessage = statusMessage;
-    res.sendDate = sendDate;
-    res._trailer = trailer;
-    if (arrays) restoreHeaderArrays(res, arrays);
+function http1Hold(res: Http1Response): Hold {
+  const { _header: header, statusCode, statusMessage, sendDate, _trailer } = res;
+  return {
+    state: res,
+    held: { _header: header || HELD_HEADER, finished: true },
+    released: { _header: header, finished: false, statusCode, statusMessage, sendDate, _trailer },
+    replaced: [
+      [res, 'writeHead', method(ServerResponse.prototype.writeHead)],
+      // Would send `HELD_HEADER`; on an ended response it sends nothing.
+      [res, 'flushHeaders', method(noop)],
+    ],
+    unsentHeaders: header ? undefined : res,
   };
 }
 
-function holdHttp2(res: Http2ServerResponse): Release {
+function http2Hold(res: Http2ServerResponse): Hold | undefined {
   const state = http2State(res);
   const stream = res.stream as (typeof res.stream & { headRequest?: boolean }) | undefined;
-  if (!state || !stream) return noop;
-  const { ending, headRequest } = state;
-  const { statusCode, sendDate } = res;
+  if (!state || !stream) return undefined;
+  const { ending, headRequest, statusCode, sendDate } = state;
   const headersSent = stream.headersSent;
-  const arrays = headersSent ? undefined : headerArrays(res);
-  const ownHeadersSent = Object.getOwnPropertyDescriptor(stream, 'headersSent');
+  const replaced: Hold['replaced'] = [[res, 'writeHead', method(Http2ServerResponse.prototype.writeHead)]];
+  if (!headersSent) replaced.push([stream, 'headersSent', { configurable: true, get: sent }]);
+  return {
+    state,
+    // As end() leaves it: a second end() on a HEAD request is then also a no-op.
+    held: { ending: true, headRequest: stream.headRequest === true },
+    // Into the state, not through the response's setters: the values were valid when captured.
+    released: { ending, headRequest, statusCode, sendDate },
+    replaced,
+    unsentHeaders: headersSent ? undefined : res,
+  };
+}
 
-  state.ending = true;
-  // As end() leaves it: a second end() on a HEAD request is then also a no-op.
-  state.headRequest = stream.headRequest === true;
-  if (!headersSent) Object.defineProperty(stream, 'headersSent', { configurable: true, get: sent });
-  const restoreWriteHead = useNodeWriteHead(res, Http2ServerResponse.prototype.writeHead);
+/** Puts a response into the ended state of its `Hold`; the returned function puts back what it changed. */
+function hold({ state, held, released, replaced, unsentHeaders }: Hold): Release {
+  const arrays = unsentHeaders && headerArrays(unsentHeaders);
+  const own = replaced.map(([target, key]) => Object.getOwnPropertyDescriptor(target, key));
+  Object.assign(state, held);
+  for (const [target, key, descriptor] of replaced) Object.defineProperty(target, key, descriptor);
 
   return () => {
-    restoreWriteHead();
-    restore(stream, 'headersSent', ownHeadersSent);
-    state.ending = ending;
-    state.headRequest = headRequest;
-    // Not through the setter: the value was valid when captured.
-    state.statusCode = statusCode;
-    state.sendDate = sendDate;
-    if (arrays) restoreHeaderArrays(res, arrays);
+    replaced.forEach(([target, key], i) => restore(target, key, own[i]));
+    Object.assign(state, released);
+    // Last: setHeader throws until the state says the headers are unsent again.
+    if (arrays) restoreHeaderArrays(unsentHeaders, arrays);
   };
+}
+
+/**
+ * A method as an assignment would make it. `writeHead` is Node's own, in place
+ * of the instance's (on-headers', ours included): while held it throws at once,
+ * as on an ended response, where a wrapper would first run its listeners, too early.
+ */
+function method(value: unknown): PropertyDescriptor {
+  return { value, writable: true, enumerable: true, configurable: true };
 }
 
 interface Http2State {
