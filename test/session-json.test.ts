@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Cookie } from '../src/cookie.js';
-import { sessionJson } from '../src/memory-store.js';
+import { sessionJson } from '../src/session-json.js';
 import { Session } from '../src/session.js';
 
 test('sessionJson is JSON.stringify, whatever the session holds (the cookie-only shortcut included)', () => {
