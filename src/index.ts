@@ -5,7 +5,7 @@ import * as memoryStoreModule from './memory-store.js';
 import type * as middlewareModule from './middleware.js';
 import { createMiddleware } from './middleware.js';
 import type * as optionsModule from './options.js';
-import { resolveOptions } from './options.js';
+import { resolveOptions } from './resolve-options.js';
 import type * as publicTypes from './public-types.js';
 import * as sessionModule from './session.js';
 import type * as sessionChangeModule from './session-change.js';
