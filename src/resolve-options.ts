@@ -41,8 +41,6 @@ export function resolveOptions(
   }
   const name = resolveName(opts);
   const cookie = resolveCookie(opts.cookie as SessionConfig['cookie'] | undefined);
-  // The option types describe what the app sees (Express's `Request` when it has
-  // @types/express, any store shape); the config describes what the middleware has.
   const store = resolveStore(opts.store as SessionStore | undefined);
   const storeTimeout = milliseconds(opts, 'storeTimeout', 5000, 2 ** 31 - 1);
   const maxLifetime = milliseconds(opts, 'maxLifetime', 8 * 60 * 60 * 1000);
