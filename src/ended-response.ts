@@ -25,28 +25,9 @@ import { Http2ServerResponse } from 'node:http2';
 export type Release = () => void;
 
 export function holdAsEnded(res: object): Release {
-  const held = res instanceof OutgoingMessage ? http1Hold(res as Http1Response)
-    : res instanceof Http2ServerResponse ? http2Hold(res)
-    : undefined;
-  return held ? hold(held) : noop;
-}
-
-/**
- * What holding one kind of response changes: its private state, and own
- * properties put in place while held. Release puts back each of them, and the
- * header arrays of a response whose headers had not gone out.
- */
-interface Hold {
-  /** The object that keeps Node's private state of the response. */
-  state: object;
-  /** The ended state, set while held. */
-  held: Record<string, unknown>;
-  /** What the real end() must find: the state as it was before the hold, not ended. */
-  released: Record<string, unknown>;
-  /** Own properties (methods, getters) put in place while held. */
-  replaced: Array<[target: object, key: string, descriptor: PropertyDescriptor]>;
-  /** The response, if its headers have not gone out. */
-  unsentHeaders: HeaderResponse | undefined;
+  if (res instanceof OutgoingMessage) return holdHttp1(res as Http1Response);
+  if (res instanceof Http2ServerResponse) return holdHttp2(res);
+  return noop;
 }
 
 /** Node's private fields of an outgoing HTTP/1 message that the hold needs. */
@@ -63,62 +44,93 @@ type Http1Response = ServerResponse & {
  */
 const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 
-function http1Hold(res: Http1Response): Hold {
-  const { _header: header, statusCode, statusMessage, sendDate, _trailer } = res;
-  return {
-    state: res,
-    held: { _header: header || HELD_HEADER, finished: true },
-    released: { _header: header, finished: false, statusCode, statusMessage, sendDate, _trailer },
-    replaced: [
-      [res, 'writeHead', method(ServerResponse.prototype.writeHead)],
-      // Would send `HELD_HEADER`; on an ended response it sends nothing.
-      [res, 'flushHeaders', method(noop)],
-    ],
-    unsentHeaders: header ? undefined : res,
-  };
-}
+// Each save or destroy holds a response, so a hold costs what a request
+// costs: plain assignments, and a scan of the headers that copies nothing
+// unless one of them is an array.
 
-function http2Hold(res: Http2ServerResponse): Hold | undefined {
-  const state = http2State(res);
-  const stream = res.stream as (typeof res.stream & { headRequest?: boolean }) | undefined;
-  if (!state || !stream) return undefined;
-  const { ending, headRequest, statusCode, sendDate } = state;
-  const headersSent = stream.headersSent;
-  const replaced: Hold['replaced'] = [[res, 'writeHead', method(Http2ServerResponse.prototype.writeHead)]];
-  if (!headersSent) replaced.push([stream, 'headersSent', { configurable: true, get: sent }]);
-  return {
-    state,
-    // As end() leaves it: a second end() on a HEAD request is then also a no-op.
-    held: { ending: true, headRequest: stream.headRequest === true },
-    // Into the state, not through the response's setters: the values were valid when captured.
-    released: { ending, headRequest, statusCode, sendDate },
-    replaced,
-    unsentHeaders: headersSent ? undefined : res,
-  };
-}
-
-/** Puts a response into the ended state of its `Hold`; the returned function puts back what it changed. */
-function hold({ state, held, released, replaced, unsentHeaders }: Hold): Release {
-  const arrays = unsentHeaders && headerArrays(unsentHeaders);
-  const own = replaced.map(([target, key]) => Object.getOwnPropertyDescriptor(target, key));
-  Object.assign(state, held);
-  for (const [target, key, descriptor] of replaced) Object.defineProperty(target, key, descriptor);
+function holdHttp1(res: Http1Response): Release {
+  const { _header: header, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
+  const arrays = header ? undefined : headerArrays(res);
+  // Node's own writeHead in place of the instance's (on-headers', ours
+  // included): while held it throws at once, as on an ended response, where a
+  // wrapper would first run its listeners, too early.
+  const putBackWriteHead = replace(res, 'writeHead', ServerResponse.prototype.writeHead);
+  // Would send `HELD_HEADER`; on an ended response it sends nothing.
+  const putBackFlushHeaders = replace(res, 'flushHeaders', noop);
+  if (!header) res._header = HELD_HEADER;
+  res.finished = true;
 
   return () => {
-    replaced.forEach(([target, key], i) => restore(target, key, own[i]));
-    Object.assign(state, released);
-    // Last: setHeader throws until the state says the headers are unsent again.
-    if (arrays) restoreHeaderArrays(unsentHeaders, arrays);
+    putBackWriteHead();
+    putBackFlushHeaders();
+    res._header = header;
+    res.finished = false;
+    res.statusCode = statusCode;
+    res.statusMessage = statusMessage;
+    res.sendDate = sendDate;
+    res._trailer = trailer;
+    // Last: setHeader throws until the headers count as unsent again.
+    if (arrays) restoreHeaderArrays(res, arrays);
+  };
+}
+
+function holdHttp2(res: Http2ServerResponse): Release {
+  const state = http2State(res);
+  const stream = res.stream as (typeof res.stream & { headRequest?: boolean }) | undefined;
+  if (!state || !stream) return noop;
+  const { ending, headRequest, statusCode, sendDate } = state;
+  const headersSent = stream.headersSent;
+  const arrays = headersSent ? undefined : headerArrays(res);
+  const putBackWriteHead = replace(res, 'writeHead', Http2ServerResponse.prototype.writeHead);
+  const putBackHeadersSent = headersSent ? noop : replaceWithGetter(stream, 'headersSent', sent);
+  state.ending = true;
+  // As end() leaves it: a second end() on a HEAD request is then also a no-op.
+  state.headRequest = stream.headRequest === true;
+
+  return () => {
+    putBackWriteHead();
+    putBackHeadersSent();
+    state.ending = ending;
+    state.headRequest = headRequest;
+    // Into the state, not through the response's setters: the values were valid when captured.
+    state.statusCode = statusCode;
+    state.sendDate = sendDate;
+    if (arrays) restoreHeaderArrays(res, arrays);
   };
 }
 
 /**
- * A method as an assignment would make it. `writeHead` is Node's own, in place
- * of the instance's (on-headers', ours included): while held it throws at once,
- * as on an ended response, where a wrapper would first run its listeners, too early.
+ * Puts `value` in place of `target`'s own `key`, as an assignment would, and
+ * returns what puts the property back as it was (or removes it, if it was not
+ * an own one). An own method that was assigned (on-headers' writeHead) and a
+ * missing one take plain assignments, far cheaper than redefining them.
  */
-function method(value: unknown): PropertyDescriptor {
-  return { value, writable: true, enumerable: true, configurable: true };
+function replace(target: object, key: string, value: unknown): Release {
+  const object = target as Record<string, unknown>;
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  if (own === undefined) {
+    object[key] = value;
+    return () => {
+      delete object[key];
+    };
+  }
+  if (own.writable && own.enumerable && own.configurable) {
+    object[key] = value;
+    return () => {
+      object[key] = own.value;
+    };
+  }
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  return () => Object.defineProperty(target, key, own);
+}
+
+function replaceWithGetter(target: object, key: string, get: () => unknown): Release {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  Object.defineProperty(target, key, { get, configurable: true });
+  return () => {
+    if (own) Object.defineProperty(target, key, own);
+    else delete (target as Record<string, unknown>)[key];
+  };
 }
 
 interface Http2State {
@@ -138,36 +150,55 @@ function http2State(res: Http2ServerResponse): Http2State | undefined {
 }
 
 interface HeaderResponse {
-  getHeaderNames(): string[];
+  getHeaders(): Record<string, unknown>;
   getRawHeaderNames?: () => string[];
-  getHeader(name: string): unknown;
   setHeader(name: string, value: string[]): unknown;
 }
 
-/** Header values that can change in place (arrays, e.g. `Set-Cookie`): a copy, by name as set. */
-function headerArrays(res: HeaderResponse): Array<[string, string[]]> | undefined {
-  let arrays: Array<[string, string[]]> | undefined;
-  const names = typeof res.getRawHeaderNames === 'function' ? res.getRawHeaderNames() : res.getHeaderNames();
-  for (const name of names) {
-    const value = res.getHeader(name);
-    if (Array.isArray(value)) (arrays ??= []).push([name, value.slice()]);
+/** Header values that can change in place (arrays, e.g. `Set-Cookie`): a copy of each, by lower-case name. */
+function headerArrays(res: HeaderResponse): Map<string, string[]> | undefined {
+  let arrays: Map<string, string[]> | undefined;
+  const entries = outHeaders(res);
+  if (entries !== undefined) {
+    for (const key in entries) {
+      const value = entries[key]![1];
+      if (Array.isArray(value)) (arrays ??= new Map()).set(key, value.slice() as string[]);
+    }
+    return arrays;
+  }
+  const headers = res.getHeaders();
+  for (const key in headers) {
+    const value = headers[key];
+    if (Array.isArray(value)) (arrays ??= new Map()).set(key, value.slice() as string[]);
   }
   return arrays;
 }
 
-function restoreHeaderArrays(res: HeaderResponse, arrays: Array<[string, string[]]>): void {
-  for (const [name, value] of arrays) {
-    const current = res.getHeader(name);
-    if (!Array.isArray(current) || current.length !== value.length || current.some((item, i) => item !== value[i])) {
-      res.setHeader(name, value);
-    }
-  }
+/**
+ * Node keeps an HTTP/1 message's headers as `{ [lower-case name]: [name, value] }`
+ * (null until the first one) under a private symbol, found by its description,
+ * once. Reading it spares each hold the copy `getHeaders()` makes; undefined
+ * where it is not there (HTTP/2, or a Node that keeps them elsewhere).
+ */
+let outHeadersKey: symbol | null | undefined;
+
+function outHeaders(res: HeaderResponse): Record<string, [string, unknown]> | undefined {
+  if (!(res instanceof OutgoingMessage)) return undefined;
+  outHeadersKey ??= Object.getOwnPropertySymbols(res).find((key) => key.description === 'kOutHeaders') ?? null;
+  if (outHeadersKey === null) return undefined;
+  const entries = (res as unknown as Record<symbol, unknown>)[outHeadersKey];
+  return typeof entries === 'object' ? (entries ?? {}) as Record<string, [string, unknown]> : undefined;
 }
 
-/** Puts back an own property as it was before the hold (or removes the one the hold added). */
-function restore(target: object, key: string, descriptor: PropertyDescriptor | undefined): void {
-  if (descriptor) Object.defineProperty(target, key, descriptor);
-  else delete (target as Record<string, unknown>)[key];
+/** Sets back each array that changed while held, under the name it was set with. */
+function restoreHeaderArrays(res: HeaderResponse, arrays: Map<string, string[]>): void {
+  const headers = res.getHeaders();
+  for (const [key, value] of arrays) {
+    const current = headers[key];
+    if (!Array.isArray(current) || current.length !== value.length || current.some((item, i) => item !== value[i])) {
+      res.setHeader(res.getRawHeaderNames?.().find((name) => name.toLowerCase() === key) ?? key, value);
+    }
+  }
 }
 
 function sent(): boolean {
