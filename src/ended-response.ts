@@ -49,7 +49,7 @@ const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 // unless one of them is an array.
 
 function holdHttp1(res: Http1Response): Release {
-  const { _header: header, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
+  const { _header: header, finished, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
   const arrays = header ? undefined : headerArrays(res);
   // Node's own writeHead in place of the instance's (on-headers', ours
   // included): while held it throws at once, as on an ended response, where a
@@ -64,7 +64,7 @@ function holdHttp1(res: Http1Response): Release {
     putBackWriteHead();
     putBackFlushHeaders();
     res._header = header;
-    res.finished = false;
+    res.finished = finished;
     res.statusCode = statusCode;
     res.statusMessage = statusMessage;
     res.sendDate = sendDate;
