@@ -1,6 +1,7 @@
 'use strict';
 // One benchmark server: `node bench/http-server.js <kind> <store mode> [redis url]`
 //   kind: ours | express-session | none (no session) | raw-get (no session, one raw Redis GET per request)
+//         | store-only (no session; the store's own get, and its touch after the response)
 //   store mode: memory | async | redis (see stores.js; ignored by none)
 // Serves the HTTP scenarios of scenarios.js, each under its own path with its own
 // middleware options: GET /S2/seed starts a session as the scenario's seed does,
@@ -61,10 +62,27 @@ async function main() {
     baselineRoutes(app, async () => {
       if ((await client.get(RAW_KEY)) === null) throw new Error('raw GET found nothing');
     });
+  } else if (kind === 'store-only') {
+    // The store calls a returning read-only visitor needs by express-session's
+    // rules (a get, and a touch after the response), with no session layer:
+    // what any implementation of those rules costs at least, on this store.
+    const session = require('..');
+    const redis = storeMode === 'redis' ? { client: await redisClient(), prefix: 'bench-store-only:' } : undefined;
+    const store = STORE_MODES[storeMode].create(session, redis);
+    const sid = 'store-only-session';
+    await new Promise((resolve, reject) => store.set(sid, storedSessionExample(), (err) => (err ? reject(err) : resolve())));
+    const handler = (_req, res, next) => {
+      store.get(sid, (err, stored) => {
+        if (err || !stored) return next(err || new Error('store-only: session not found'));
+        res.send('ok');
+        store.touch(sid, stored, (touchErr) => { if (touchErr) console.error(touchErr); });
+      });
+    };
+    for (const scenario of HTTP_SCENARIOS) app.get(`/${scenario.id}/`, handler);
   } else if (kind === 'none') {
     baselineRoutes(app);
   } else {
-    throw new Error(`kind is invalid: ${kind} (use ours, express-session, none or raw-get)`);
+    throw new Error(`kind is invalid: ${kind} (use ours, express-session, none, raw-get or store-only)`);
   }
   const server = app.listen(0, '127.0.0.1', () => {
     process.send({ port: server.address().port });

@@ -1,3 +1,6 @@
+/** The arguments of a store call before its callback: the id, and the session or change if any. */
+export type StoreArgs = readonly [sid: unknown] | readonly [sid: unknown, value: unknown];
+
 /**
  * Calls one store method and settles on its first answer, whichever way it comes:
  * a Node-style callback, a returned Promise, or a synchronous throw. Stores that
@@ -8,7 +11,7 @@
 export function callStore<T = void>(
   store: object,
   method: string,
-  args: unknown[],
+  args: StoreArgs,
   timeout?: number,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -26,8 +29,7 @@ export function callStore<T = void>(
     }
     let returned: unknown;
     try {
-      const fn = (store as Record<string, (...a: unknown[]) => unknown>)[method];
-      returned = fn.call(store, ...args, answer);
+      returned = invoke(store, method, args, answer);
     } catch (err) {
       answer(err ?? new Error(`store.${method}() threw ${String(err)}`));
       return;
@@ -39,6 +41,14 @@ export function callStore<T = void>(
       );
     }
   });
+}
+
+type StoreMethod = (...args: unknown[]) => unknown;
+
+/** `store[method](...args, callback)`, without the array a spread call makes (a request calls its store once or twice). */
+function invoke(store: object, method: string, args: StoreArgs, callback: unknown): unknown {
+  const fn = (store as Record<string, StoreMethod>)[method];
+  return args.length === 1 ? fn.call(store, args[0], callback) : fn.call(store, args[0], args[1], callback);
 }
 
 /** A store call that did not answer within the `storeTimeout` option. */
