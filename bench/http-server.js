@@ -23,28 +23,39 @@ async function redisClient() {
   return client;
 }
 
-function sessionRoutes(app, session, store) {
+/**
+ * Every app routes alike: one Router per scenario, mounted at `/<id>`, with
+ * `/seed` and `/`. The session apps put their middleware first in it; the
+ * baselines put their own handler in its place or none, so that "ours ÷ no
+ * session" measures the session layer, not a difference in routing.
+ */
+function scenarioRoutes(app, middlewareOf, handlerOf) {
   for (const scenario of HTTP_SCENARIOS) {
     const router = express.Router();
-    router.use(session({ ...scenario.options(), store }));
+    const middleware = middlewareOf?.(scenario);
+    if (middleware) router.use(middleware);
     router.get('/seed', (req, res) => {
-      scenario.seed?.(req);
+      if (middleware) scenario.seed?.(req);
       res.send('ok');
     });
-    router.get('/', (req, res) => {
-      scenario.handle(req);
-      res.send('ok');
-    });
+    router.get('/', handlerOf(scenario));
     app.use(`/${scenario.id}`, router);
   }
 }
 
-/** The scenarios' paths without a session; `before` (optional) is awaited first. */
+function sessionRoutes(app, session, store) {
+  scenarioRoutes(app, (scenario) => session({ ...scenario.options(), store }), (scenario) => (req, res) => {
+    scenario.handle(req);
+    res.send('ok');
+  });
+}
+
+/** The scenarios' routes without a session; `before` (optional) is awaited first. */
 function baselineRoutes(app, before) {
   const handler = before
     ? (_req, res, next) => { before().then(() => res.send('ok'), next); }
     : (_req, res) => { res.send('ok'); };
-  for (const scenario of HTTP_SCENARIOS) app.get(`/${scenario.id}/`, handler);
+  scenarioRoutes(app, undefined, () => handler);
 }
 
 async function main() {
@@ -78,7 +89,7 @@ async function main() {
         store.touch(sid, stored, (touchErr) => { if (touchErr) console.error(touchErr); });
       });
     };
-    for (const scenario of HTTP_SCENARIOS) app.get(`/${scenario.id}/`, handler);
+    scenarioRoutes(app, undefined, () => handler);
   } else if (kind === 'none') {
     baselineRoutes(app);
   } else {
