@@ -115,13 +115,18 @@ export class RequestContext implements SessionTracker, ChangeRecord {
     return this.serializedData;
   }
 
-  /** Resets the session's expiry once per response (and keeps it within `maxLifetime`). */
+  /** Resets the session's expiry once per response (`touch()` keeps it within `maxLifetime`). */
   touchOnce(session: Session): void {
     if (this.touched) return;
     this.expiry?.note(session);
     session.touch();
-    this.shared.lifetime?.limit(session.cookie);
+    // Again, for a session the app put on `req` itself (not tracked, so its touch() does not).
+    this.limitLifetime(session);
     this.touched = true;
+  }
+
+  limitLifetime(session: Session): void {
+    this.shared.lifetime?.limit(session.cookie);
   }
 
   // SessionTracker: what the session methods tell the request about.

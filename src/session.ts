@@ -66,6 +66,8 @@ export interface SessionTracker {
   destroyed(session: Session): void;
   /** Deletes a session from the store, in order with its other commits (`concurrency: 'merge'`). */
   remove(sessionId: string): Promise<void>;
+  /** With `maxLifetime`: keeps the session's cookie expiry within its absolute end (after a touch). */
+  limitLifetime(session: Session): void;
   /** Called when `reload()` has replaced `req.session` with `fresh` (read from the store just now). */
   reloaded(previous: Session, fresh: Session, wrapped: boolean): void;
 }
@@ -125,9 +127,10 @@ export class Session {
     return this.resetMaxAge();
   }
 
-  /** Resets `cookie.maxAge` to `cookie.originalMaxAge`. */
+  /** Resets `cookie.maxAge` to `cookie.originalMaxAge` (never past `maxLifetime`'s absolute end). */
   resetMaxAge(): this {
     this.cookie.maxAge = this.cookie.originalMaxAge;
+    trackerOf(this)?.limitLifetime(this);
     return this;
   }
 

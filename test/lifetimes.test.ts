@@ -350,6 +350,24 @@ describe('maxLifetime', () => {
     assert.equal(store.sessions.has('stale'), false);
   });
 
+  test('an app that calls touch() or resetMaxAge() sees the expiry clamped to the absolute end at once', async () => {
+    const app = express();
+    app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, maxLifetime: 10 * MINUTE, cookie: { maxAge: 60 * MINUTE } }));
+    app.get('/login', (req, res) => {
+      data(req).user = 'u';
+      res.end();
+    });
+    app.get('/touch', (req, res) => {
+      const viaTouch = req.session.touch().cookie.expires?.valueOf();
+      const viaReset = req.session.resetMaxAge().cookie.expires?.valueOf();
+      res.json({ viaTouch, viaReset, maxAge: req.session.cookie.maxAge });
+    });
+    const login = await request(app).get('/login');
+    clock.tick(4 * MINUTE);
+    const res = await request(app).get('/touch').set('Cookie', cookieHeader(login));
+    assert.deepEqual(res.body, { viaTouch: T0 + 10 * MINUTE, viaReset: T0 + 10 * MINUTE, maxAge: 6 * MINUTE });
+  });
+
   test('a "remember me" maxAge set by the app is clamped to the absolute end too', async () => {
     const app = express();
     app.use(session({ secret: SECRET, resave: false, saveUninitialized: false, maxLifetime: 10 * MINUTE, resendOnExpiryChange: true, cookie: { maxAge: 5 * MINUTE } }));
