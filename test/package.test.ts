@@ -8,6 +8,10 @@
 // Nothing is downloaded: the consumer's node_modules links the packed package's
 // dependencies, express and the @types from this repo's node_modules, so this
 // works offline right after `npm ci`. TypeScript is this repo's own.
+//
+// CI runs this file once, not again on each Node version (.ci/run lists it as
+// Node-independent): a check whose result can depend on Node belongs in another
+// test file, or takes this one off that list.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -8,6 +8,10 @@
 // package, and the typed stores that must see it as `express-session`) and links
 // into this repository's node_modules (@types/*, redis, mongodb): nothing is
 // downloaded, and the TypeScript compilers are this repository's devDependencies.
+//
+// CI runs this file once, not again on each Node version (.ci/run lists it as
+// Node-independent): a check whose result can depend on Node belongs in another
+// test file, or takes this one off that list.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs = require('node:fs');
