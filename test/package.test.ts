@@ -8,38 +8,22 @@
 // Nothing is downloaded: the consumer's node_modules links the packed package's
 // dependencies, express and the @types from this repo's node_modules, so this
 // works offline right after `npm ci`. TypeScript is this repo's own.
+//
+// CI runs this file once, not again on each Node version (.ci/run lists it as
+// Node-independent): a check whose result can depend on Node belongs in another
+// test file, or takes this one off that list.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
+import { run, type Run } from './helpers/run-command.js';
 
 const root = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures', 'consumers');
 const tscBin = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const runtimeNames = ['Store', 'Cookie', 'Session', 'MemoryStore', 'getCookieValue', 'unsigncookie'];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// Children skip c8's coverage: it could not map the packed dist/ to src/, and
-// recording TypeScript itself in every tsc run is slow. (Node copies the variable
-// into a child's env unless that env has the key: deleting it is not enough.)
-const childEnv = { ...process.env, NODE_V8_COVERAGE: '' };
-
-/** Runs a command to its end; never rejects, so a pending run can wait for its test. */
-function run(file: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: childEnv, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err == null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr: err != null && code === null ? `${String(err)}\n${stderr}` : stderr });
-    });
-  });
-}
 
 function describeRun(what: string, result: Run): string {
   return `${what} exited with ${String(result.code)}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;

@@ -6,6 +6,10 @@
 // (an unhandled rejection included), or a step does not hold. Samples that need
 // Redis or PostgreSQL run against real servers (test/integration/servers.ts):
 // skipped with the reason where the binaries are missing, a failure under CI=true.
+//
+// CI runs this file once, not again on each Node version (.ci/run lists it as
+// Node-independent): a check whose result can depend on Node belongs in another
+// test file, or takes this one off that list.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -8,12 +8,16 @@
 // package, and the typed stores that must see it as `express-session`) and links
 // into this repository's node_modules (@types/*, redis, mongodb): nothing is
 // downloaded, and the TypeScript compilers are this repository's devDependencies.
+//
+// CI runs this file once, not again on each Node version (.ci/run lists it as
+// Node-independent): a check whose result can depend on Node belongs in another
+// test file, or takes this one off that list.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
+import { run, type Run } from '../helpers/run-command.js';
 
 const root = path.resolve(__dirname, '..', '..');
 const fixtures = path.join(root, 'test', 'fixtures', 'types');
@@ -22,24 +26,6 @@ const compilers = {
   'TS 5.9': path.join(modules, 'typescript', 'bin', 'tsc'),
   'TS 7': path.join(modules, 'typescript7', 'bin', 'tsc'),
 };
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// As in test/package.test.ts: children record no coverage.
-const childEnv = { ...process.env, NODE_V8_COVERAGE: '' };
-
-function run(file: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd, env: childEnv, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err == null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr: err != null && code === null ? `${String(err)}\n${stderr}` : stderr });
-    });
-  });
-}
 
 /** How the app names the package: `express-session` aliased to it, `express-session-cn`, or both side by side. */
 type Naming = 'alias' | 'renamed' | 'side-by-side';
