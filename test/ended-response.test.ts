@@ -174,7 +174,7 @@ describe('HTTP/2 compatibility API', () => {
   const key = readFileSync(path.join(TLS, 'localhost-key.pem'));
   const cert = readFileSync(path.join(TLS, 'localhost-cert.pem'));
 
-  async function observe2(withSession: boolean): Promise<{ sync: string[]; async: string[]; status: number; body: string }> {
+  async function observe2(withSession: boolean): Promise<{ sync: string[]; async: string[]; status: number; list: unknown; body: string }> {
     const store = new SlowStore();
     const mw = withSession
       ? session({ secret: SECRET, resave: false, saveUninitialized: false, store }) as unknown as (
@@ -187,7 +187,10 @@ describe('HTTP/2 compatibility API', () => {
         const sessioned = req as unknown as SessionReq;
         if (sessioned.session) sessioned.session.n = 1;
         res.setHeader('content-type', 'text/plain');
+        res.setHeader('x-list', ['a', 'b']);
         res.end('body');
+        // Changed in place after end(): a response that went out at end() keeps what it had.
+        (res.getHeader('x-list') as unknown as string[]).push('late');
         sync = [
           `headersSent ${res.headersSent}`, `writableEnded ${res.writableEnded}`, `finished ${res.finished}`,
           attempt(res, () => res.setHeader('x-late', '1')),
@@ -205,18 +208,20 @@ describe('HTTP/2 compatibility API', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const client = http2.connect(`https://localhost:${(server.address() as AddressInfo).port}`, { ca: cert });
     try {
-      const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const reply = await new Promise<{ status: number; list: unknown; body: string }>((resolve, reject) => {
         const stream = client.request({ ':path': '/' });
         let status = 0;
+        let list: unknown;
         let body = '';
         stream.setEncoding('utf8');
         stream.on('response', (headers) => {
           status = Number(headers[':status']);
+          list = headers['x-list'];
         });
         stream.on('data', (chunk: string) => {
           body += chunk;
         });
-        stream.on('end', () => resolve({ status, body }));
+        stream.on('end', () => resolve({ status, list, body }));
         stream.on('error', reject);
         stream.end();
       });
@@ -232,6 +237,7 @@ describe('HTTP/2 compatibility API', () => {
   test('a held response is an ended one: the same answers, the same response on the wire', async () => {
     const expected = await observe2(false);
     assert.equal(expected.sync[0], 'headersSent true');
+    assert.equal(expected.list, 'a, b');
     assert.deepEqual(await observe2(true), expected);
   });
 });

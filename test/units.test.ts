@@ -3,12 +3,14 @@
 // hands back, the optional-feature objects, and the lifecycle's error exits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import express from 'express';
 import request from 'supertest';
 import session = require('../src/index.js');
 import { CookieClearer } from '../src/clear-on-destroy.js';
 import { CommitQueue } from '../src/commit-queue.js';
 import { Cookie } from '../src/cookie.js';
+import { holdAsEnded } from '../src/ended-response.js';
 import { ExpiryWatch } from '../src/expiry-watch.js';
 import { hasExpired, Lifetime } from '../src/lifetime.js';
 import type { SessionIncomingMessage } from '../src/options.js';
@@ -152,4 +154,18 @@ test('MemoryStore#sessions: symbol keys are not sessions; assigning null empties
   assert.deepEqual(Object.keys(view), ['a']);
   (store as unknown as { sessions: unknown }).sessions = null;
   assert.deepEqual(Object.keys(store.sessions), []);
+});
+
+test('holdAsEnded: an own writeHead that is not a plain method (a getter) is replaced while held and put back as it was', () => {
+  const res = new http.ServerResponse(new http.IncomingMessage(null as never));
+  const own = (): string => 'own writeHead';
+  Object.defineProperty(res, 'writeHead', { get: () => own, configurable: true, enumerable: false });
+  const before = Object.getOwnPropertyDescriptor(res, 'writeHead');
+  const release = holdAsEnded(res);
+  assert.equal(res.writeHead, http.ServerResponse.prototype.writeHead, 'Node\'s own while held');
+  assert.equal(res.headersSent, true);
+  release();
+  assert.deepEqual(Object.getOwnPropertyDescriptor(res, 'writeHead'), before);
+  assert.equal(res.headersSent, false);
+  assert.equal(Object.hasOwn(res, 'flushHeaders'), false, 'the no-op flushHeaders is gone again');
 });
