@@ -44,9 +44,9 @@ type Http1Response = ServerResponse & {
  */
 const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 
-// Each save or destroy holds a response, so a hold costs what a request
-// costs: plain assignments, and a scan of the headers that copies nothing
-// unless one of them is an array.
+// Every request that saves or destroys its session holds its response, so a
+// hold keeps to plain assignments and a scan of the headers that copies
+// nothing unless one of them is an array.
 
 function holdHttp1(res: Http1Response): Release {
   const { _header: header, finished, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
