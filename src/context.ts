@@ -125,11 +125,11 @@ export class RequestContext implements SessionTracker, ChangeRecord {
     this.touched = true;
   }
 
+  // SessionTracker: what the session methods tell the request about.
+
   limitLifetime(session: Session): void {
     this.shared.lifetime?.limit(session.cookie);
   }
-
-  // SessionTracker: what the session methods tell the request about.
 
   saving(session: Session, written: Promise<void> | undefined): void {
     debug('saving %s', session.id);

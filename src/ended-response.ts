@@ -159,16 +159,9 @@ interface HeaderResponse {
 function headerArrays(res: HeaderResponse): Map<string, string[]> | undefined {
   let arrays: Map<string, string[]> | undefined;
   const entries = outHeaders(res);
-  if (entries !== undefined) {
-    for (const key in entries) {
-      const value = entries[key]![1];
-      if (Array.isArray(value)) (arrays ??= new Map()).set(key, value.slice() as string[]);
-    }
-    return arrays;
-  }
-  const headers = res.getHeaders();
+  const headers = entries ?? res.getHeaders();
   for (const key in headers) {
-    const value = headers[key];
+    const value = entries ? entries[key]![1] : headers[key];
     if (Array.isArray(value)) (arrays ??= new Map()).set(key, value.slice() as string[]);
   }
   return arrays;

@@ -169,3 +169,14 @@ test('holdAsEnded: an own writeHead that is not a plain method (a getter) is rep
   assert.equal(res.headersSent, false);
   assert.equal(Object.hasOwn(res, 'flushHeaders'), false, 'the no-op flushHeaders is gone again');
 });
+
+test('holdAsEnded: release puts finished back as it was (a response already finished stays finished)', () => {
+  const res = new http.ServerResponse(new http.IncomingMessage(null as never));
+  const releaseOpen = holdAsEnded(res);
+  assert.equal(res.finished, true, 'finished while held');
+  releaseOpen();
+  assert.equal(res.finished, false);
+  res.finished = true;
+  holdAsEnded(res)();
+  assert.equal(res.finished, true);
+});
