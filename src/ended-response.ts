@@ -12,8 +12,9 @@ import { Http2ServerResponse } from 'node:http2';
  * one place and nowhere else:
  *
  * - HTTP/1: `_header` (headersSent, setHeader/appendHeader/removeHeader/
- *   writeHead throw ERR_HTTP_HEADERS_SENT) and `finished` (writableEnded;
- *   write() and a second end() fail as after end).
+ *   writeHead throw ERR_HTTP_HEADERS_SENT), `_headerSent` (flushHeaders and
+ *   writableLength treat the header block as written) and `finished`
+ *   (writableEnded; write() and a second end() fail as after end).
  * - HTTP/2 compatibility API: the stream's `headersSent` and the response's
  *   `ending` state, which its methods read.
  *
@@ -33,6 +34,7 @@ export function holdAsEnded(res: object): Release {
 /** Node's private fields of an outgoing HTTP/1 message that the hold needs. */
 type Http1Response = ServerResponse & {
   _header: string | null;
+  _headerSent: boolean;
   _trailer: string;
 };
 
@@ -40,33 +42,37 @@ type Http1Response = ServerResponse & {
  * Stands in for the header block while held: `headersSent` (and code that
  * checks `res._header`, as finalhandler and express-session do) sees it as
  * sent. Never written: the writes that would send it fail first (the response
- * is finished), and flushHeaders is a no-op while held.
+ * is finished), and flushHeaders finds it already sent (`_headerSent`).
  */
 const HELD_HEADER = 'HTTP/1.1 (held until the session is committed)\r\n\r\n';
 
 // Every request that saves or destroys its session holds its response, so a
-// hold keeps to plain assignments and a scan of the headers that copies
-// nothing unless one of them is an array.
+// hold keeps to plain assignments to properties the response already has, and
+// a scan of the headers that copies nothing unless one of them is an array.
+// (Adding a property and deleting it again would also cost, from Node 22 on,
+// the response's fast properties: V8 turns it into a dictionary.)
 
 function holdHttp1(res: Http1Response): Release {
-  const { _header: header, finished, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
+  const { _header: header, _headerSent: headerSent, finished, statusCode, statusMessage, sendDate, _trailer: trailer } = res;
   const arrays = header ? undefined : headerArrays(res);
   // Node's own writeHead in place of the instance's (on-headers', ours
   // included): while held it throws at once, as on an ended response, where a
   // wrapper would first run its listeners, too early.
   const putBackWriteHead = replace(res, 'writeHead', ServerResponse.prototype.writeHead);
-  // Would send `HELD_HEADER`; on an ended response it sends nothing.
-  const putBackFlushHeaders = replace(res, 'flushHeaders', noop);
   if (!header) res._header = HELD_HEADER;
+  // flushHeaders would send `HELD_HEADER` otherwise; on an ended response it sends nothing.
+  res._headerSent = true;
   res.finished = true;
 
   return () => {
     putBackWriteHead();
-    putBackFlushHeaders();
     res._header = header;
+    res._headerSent = headerSent;
     res.finished = finished;
-    res.statusCode = statusCode;
-    res.statusMessage = statusMessage;
+    // Only what changed: the status defaults are the prototype's, and an
+    // assignment would add them to the response (writeHead adds them itself).
+    if (res.statusCode !== statusCode) res.statusCode = statusCode;
+    if (res.statusMessage !== statusMessage) res.statusMessage = statusMessage;
     res.sendDate = sendDate;
     res._trailer = trailer;
     // Last: setHeader throws until the headers count as unsent again.

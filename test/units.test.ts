@@ -167,7 +167,21 @@ test('holdAsEnded: an own writeHead that is not a plain method (a getter) is rep
   release();
   assert.deepEqual(Object.getOwnPropertyDescriptor(res, 'writeHead'), before);
   assert.equal(res.headersSent, false);
-  assert.equal(Object.hasOwn(res, 'flushHeaders'), false, 'the no-op flushHeaders is gone again');
+});
+
+test('holdAsEnded: a hold adds no property to the response, and release leaves its shape as it was', () => {
+  const res = new http.ServerResponse(new http.IncomingMessage(null as never));
+  res.setHeader('Set-Cookie', ['a=1']);
+  // As on-headers leaves it: an own writeHead, assigned.
+  const { writeHead } = res;
+  res.writeHead = function wrapped(this: http.ServerResponse, ...args: Parameters<typeof writeHead>) {
+    return writeHead.apply(this, args);
+  } as typeof writeHead;
+  const before = Reflect.ownKeys(res);
+  const release = holdAsEnded(res);
+  assert.deepEqual(Reflect.ownKeys(res), before, 'while held');
+  release();
+  assert.deepEqual(Reflect.ownKeys(res), before, 'after release');
 });
 
 test('holdAsEnded: release puts finished back as it was (a response already finished stays finished)', () => {
