@@ -6,7 +6,7 @@
 // Serves the HTTP scenarios of scenarios.js, each under its own path with its own
 // middleware options: GET /S2/seed starts a session as the scenario's seed does,
 // GET /S2/ is the scenario's request. Tells its parent the port over IPC, then
-// serves until killed.
+// serves until killed; any message from the parent asks for its CPU time so far.
 const express = require('express');
 const { scenarios, storedSessionExample } = require('./scenarios');
 const { STORE_MODES } = require('./stores');
@@ -101,6 +101,11 @@ async function main() {
 }
 
 process.on('SIGINT', () => process.exit(0));
+// The CPU time this server has spent so far (µs), for the parent's per-request figure.
+process.on('message', () => {
+  const { user, system } = process.cpuUsage();
+  process.send({ cpu: user + system });
+});
 main().catch((err) => {
   console.error(err);
   process.exit(1);

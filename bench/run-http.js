@@ -87,9 +87,29 @@ function load(port, urlPath, headers, duration) {
     autocannon({ url: `http://127.0.0.1:${port}${urlPath}`, connections: CONNECTIONS, duration, headers }, (err, result) => {
       if (err) return reject(err);
       if (result.non2xx || result.errors) return reject(new Error(`${port}${urlPath}: ${result.non2xx} non-2xx, ${result.errors} errors`));
-      resolve(result.requests.average);
+      resolve(result.requests);
     });
   });
+}
+
+/** The CPU time (µs) the server's process has spent so far (http-server.js answers over IPC). */
+function cpuOf(server) {
+  return new Promise((resolve) => {
+    server.child.once('message', ({ cpu }) => resolve(cpu));
+    server.child.send('cpu');
+  });
+}
+
+/**
+ * One measured load: requests per second, and the server's CPU time per
+ * request. The second does not depend on how the load generator and the
+ * server share the cores, so it moves far less from run to run.
+ */
+async function measure(server, urlPath, headers) {
+  const before = await cpuOf(server);
+  const requests = await load(server.port, urlPath, headers, DURATION);
+  const after = await cpuOf(server);
+  return { rate: requests.average, cpu: (after - before) / requests.total };
 }
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -117,11 +137,14 @@ async function throughput(groups) {
     // Warm up (JIT, connection pools) before the first measured round.
     for (const [i, server] of group.servers.entries()) await load(server.port, `/${group.scenario.id}/`, group.headers[i], 1);
     group.rates = group.servers.map(() => []);
+    group.cpu = group.servers.map(() => []);
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const group of groups) {
       for (const i of orderOf(group.servers.length, round)) {
-        group.rates[i].push(await load(group.servers[i].port, `/${group.scenario.id}/`, group.headers[i], DURATION));
+        const { rate, cpu } = await measure(group.servers[i], `/${group.scenario.id}/`, group.headers[i]);
+        group.rates[i].push(rate);
+        group.cpu[i].push(cpu);
       }
     }
     process.stderr.write(`  HTTP round ${round + 1}/${ROUNDS} done\n`);
@@ -172,6 +195,7 @@ async function main(modes = Object.keys(STORE_MODES)) {
       scenario: group.scenario,
       kinds: group.kinds,
       rates: group.rates.map(median),
+      cpu: group.cpu.map(median),
       latencies: group.latencies?.map((xs) => ({ p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) })),
     })),
   };
@@ -209,6 +233,14 @@ function report({ groups, skipped }) {
       const cell = (value, target) => `${value.toFixed(2)}×${target ? ` (≥ ${target.limit} ${target.pass ? 'PASS' : 'MISS'})` : ''}`;
       const floorCells = (first) => (!floor ? '' : storeOnly === undefined ? ' |' : first ? ` ${storeOnly.toFixed(0)} |` : ` ${cell(storeOnly / base)} |`);
       lines.push(`| ${group.scenario.id} ${group.scenario.title} | ${ours.toFixed(0)} | ${theirs.toFixed(0)} | ${base.toFixed(0)} |${floorCells(true)} ${cell(ours / theirs, vsSession)} | ${cell(ours / base, vsBaseline)} |${floorCells(false)}`);
+    }
+    lines.push('', 'Server CPU time per request (µs, median of the same rounds; what each request costs the server, '
+      + 'steadier than req/s on a machine where the load generator shares the cores; no target is judged on it):', '');
+    lines.push(`| scenario | ${mine[0].kinds.map((kind) => KIND_TITLES[kind]).join(' | ')} | express-session ÷ ours | ${baseline} ÷ ours |`);
+    lines.push(`|---|${mine[0].kinds.map(() => '---|').join('')}---|---|`);
+    for (const group of mine) {
+      const cells = group.kinds.map((_kind, i) => (group.cpu[i] === undefined ? '' : group.cpu[i].toFixed(1)));
+      lines.push(`| ${group.scenario.id} | ${cells.join(' | ')} | ${(group.cpu[1] / group.cpu[0]).toFixed(2)}× | ${(group.cpu[2] / group.cpu[0]).toFixed(2)}× |`);
     }
     const timed = mine.find((group) => group.latencies);
     if (timed) {

@@ -31,8 +31,8 @@ const IN_PROCESS_NOTE = 'real `IncomingMessage`/`ServerResponse` objects, one re
   + 'ratios are ours ÷ express-session 1.19.0 over paired samples, median with the 10th–90th percentile; the session-layer cost is each sample '
   + 'minus the no-session sample of the same round, i.e. what the middleware itself adds, and the targets are judged on it';
 const HTTP_NOTE = 'an Express 4 app per implementation and one baseline app, each in its own process, loaded by autocannon with 16 '
-  + 'connections from the benchmark process, median of alternating rounds; then the returning visitor\'s latency, one request at a time '
-  + 'on one keep-alive connection (what a response waits for, e.g. a store\'s touch, shows there)';
+  + 'connections from the benchmark process, median of alternating rounds, with each server\'s CPU time per request; then the returning '
+  + 'visitor\'s latency, one request at a time on one keep-alive connection (what a response waits for, e.g. a store\'s touch, shows there)';
 
 function section(mode, local, http) {
   const lines = [`### Store: ${STORE_MODES[mode].title}`, ''];
