@@ -106,6 +106,9 @@ function ratio(oursSamples, theirsSamples) {
   return { median: median(pairs), low: quantile(pairs, 0.1), high: quantile(pairs, 0.9) };
 }
 
+/** Bytes per request, or n/a when a GC disturbed every sample. */
+const bytesCell = (bytes) => (Number.isFinite(bytes) ? String(Math.round(bytes)) : 'n/a');
+
 function report(results) {
   const lines = [];
   lines.push(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; ${CONCURRENCY} request(s) in flight; store: ${STORE_MODES[STORE].title}`);
@@ -124,7 +127,7 @@ function report(results) {
     const theirBytes = theirs.bytes.length ? median(theirs.bytes) - noneBytes : NaN;
     const target = check(`${STORE}, in-process ${scenario.id}: session-layer time`, t.median, '<=', inProcessLimit(STORE, scenario.id));
     targets.push(target);
-    lines.push(`| ${scenario.id} ${scenario.title} | ${(median(ours.ns) / 1000).toFixed(2)} | ${(median(theirs.ns) / 1000).toFixed(2)} | ${(median(none.ns) / 1000).toFixed(2)} | ${t.median.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)}) ≤ ${target.limit} ${target.pass ? 'PASS' : 'MISS'} | ${total.median.toFixed(2)}× | ${Math.round(oursBytes)} / ${Math.round(theirBytes)} | ${(oursBytes / theirBytes).toFixed(2)}× |`);
+    lines.push(`| ${scenario.id} ${scenario.title} | ${(median(ours.ns) / 1000).toFixed(2)} | ${(median(theirs.ns) / 1000).toFixed(2)} | ${(median(none.ns) / 1000).toFixed(2)} | ${t.median.toFixed(2)}× (${t.low.toFixed(2)}–${t.high.toFixed(2)}) ≤ ${target.limit} ${target.pass ? 'PASS' : 'MISS'} | ${total.median.toFixed(2)}× | ${bytesCell(oursBytes)} / ${bytesCell(theirBytes)} | ${Number.isFinite(oursBytes / theirBytes) ? `${(oursBytes / theirBytes).toFixed(2)}×` : 'n/a'} |`);
   }
   return { markdown: lines.join('\n'), targets, pass: targets.every((target) => target.pass) };
 }
