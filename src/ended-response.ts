@@ -12,9 +12,9 @@ import { Http2ServerResponse } from 'node:http2';
  * one place and nowhere else:
  *
  * - HTTP/1: `_header` (headersSent, setHeader/appendHeader/removeHeader/
- *   writeHead throw ERR_HTTP_HEADERS_SENT), `_headerSent` (flushHeaders and
- *   writableLength treat the header block as written) and `finished`
- *   (writableEnded; write() and a second end() fail as after end).
+ *   writeHead throw ERR_HTTP_HEADERS_SENT), `_headerSent` while `_header` is
+ *   the stand-in (flushHeaders and writableLength treat it as written) and
+ *   `finished` (writableEnded; write() and a second end() fail as after end).
  * - HTTP/2 compatibility API: the stream's `headersSent` and the response's
  *   `ending` state, which its methods read.
  *
@@ -59,15 +59,19 @@ function holdHttp1(res: Http1Response): Release {
   // included): while held it throws at once, as on an ended response, where a
   // wrapper would first run its listeners, too early.
   const putBackWriteHead = replace(res, 'writeHead', ServerResponse.prototype.writeHead);
-  if (!header) res._header = HELD_HEADER;
-  // flushHeaders would send `HELD_HEADER` otherwise; on an ended response it sends nothing.
-  res._headerSent = true;
+  if (!header) {
+    res._header = HELD_HEADER;
+    // flushHeaders would send `HELD_HEADER` otherwise. Only here: once the
+    // app has written, Node 24 may still hold its header and first chunks
+    // (corked until the next tick), and they must go out as they would.
+    res._headerSent = true;
+  }
   res.finished = true;
 
   return () => {
     putBackWriteHead();
     res._header = header;
-    res._headerSent = headerSent;
+    if (!header) res._headerSent = headerSent;
     res.finished = finished;
     // Only what changed: the status defaults are the prototype's, and an
     // assignment would add them to the response (writeHead adds them itself).

@@ -169,6 +169,17 @@ test('holdAsEnded: an own writeHead that is not a plain method (a getter) is rep
   assert.equal(res.headersSent, false);
 });
 
+test('holdAsEnded: a header the app wrote but Node has not sent yet (corked until the next tick) is left to Node', () => {
+  const res = new http.ServerResponse(new http.IncomingMessage(null as never)) as http.ServerResponse & { _header: string | null; _headerSent: boolean };
+  res._header = 'HTTP/1.1 200 OK\r\n\r\n';
+  const release = holdAsEnded(res);
+  assert.equal(res._headerSent, false, 'while held: the next write still sends the header first');
+  // The corked write goes out on the next tick, header first, while the response is held.
+  res._headerSent = true;
+  release();
+  assert.equal(res._headerSent, true, 'release must not send the header a second time');
+});
+
 test('holdAsEnded: a hold adds no property to the response, and release leaves its shape as it was', () => {
   const res = new http.ServerResponse(new http.IncomingMessage(null as never));
   res.setHeader('Set-Cookie', ['a=1']);
