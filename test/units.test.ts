@@ -180,7 +180,7 @@ test('holdAsEnded: a header the app wrote but Node has not sent yet (corked unti
   assert.equal(res._headerSent, true, 'release must not send the header a second time');
 });
 
-test('holdAsEnded: a hold adds no property to the response, and release leaves its shape as it was', () => {
+test('holdAsEnded: a hold adds no property to the response, and release leaves its own keys as they were', () => {
   const res = new http.ServerResponse(new http.IncomingMessage(null as never));
   res.setHeader('Set-Cookie', ['a=1']);
   // As on-headers leaves it: an own writeHead, assigned.
