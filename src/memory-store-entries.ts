@@ -2,7 +2,7 @@
  * The entries of a MemoryStore and their bookkeeping: expiry, the sweep that
  * deletes expired entries, and the least-recently-used order that `max` needs.
  */
-import { sessionJson } from './session-json.js';
+import { holdsOnlyCookie, sessionJson } from './session-json.js';
 import type { Session, StoredSession } from './session.js';
 
 /**
@@ -107,17 +107,6 @@ function evictionCandidate(state: MemoryStoreState): string {
 export function removeEntry(state: MemoryStoreState, sid: string): void {
   state.entries.delete(sid);
   state.bare.delete(sid);
-}
-
-/** Whether JSON.stringify would write nothing of the session but its `cookie`. */
-function holdsOnlyCookie(session: object): boolean {
-  if ((session as { toJSON?: unknown }).toJSON !== undefined) return false;
-  let cookie = false;
-  for (const key in session) {
-    if (key !== 'cookie') return false;
-    cookie = true;
-  }
-  return cookie;
 }
 
 /** The entry if it exists and has not expired; an expired one is deleted. */

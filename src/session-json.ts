@@ -16,12 +16,22 @@ const { propertyIsEnumerable } = Object.prototype;
 
 /** The session's cookie if that is all JSON.stringify would write of it (an own enumerable `Cookie`, nothing else). */
 function onlyCookieOf(session: Session | StoredSession): Cookie | undefined {
-  if ((session as { toJSON?: unknown }).toJSON !== undefined || !propertyIsEnumerable.call(session, 'cookie')) return undefined;
+  if (!holdsOnlyCookie(session) || !propertyIsEnumerable.call(session, 'cookie')) return undefined;
   const { cookie } = session;
-  if (!(cookie instanceof Cookie) || cookie.toJSON !== cookieToJSON) return undefined;
-  // for-in also lists inherited enumerable keys, which JSON leaves out: such a session just takes the long road.
+  return cookie instanceof Cookie && cookie.toJSON === cookieToJSON ? cookie : undefined;
+}
+
+/**
+ * Whether the session's only enumerable key is `cookie` and it has no `toJSON`
+ * (for-in also lists inherited keys, which JSON leaves out: such a session is
+ * just not taken for a cookie-only one).
+ */
+export function holdsOnlyCookie(session: object): boolean {
+  if ((session as { toJSON?: unknown }).toJSON !== undefined) return false;
+  let cookie = false;
   for (const key in session) {
-    if (key !== 'cookie') return undefined;
+    if (key !== 'cookie') return false;
+    cookie = true;
   }
   return cookie;
 }
