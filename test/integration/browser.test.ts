@@ -87,6 +87,16 @@ async function sessionCookie(context: BrowserContext, origin: string) {
   return (await context.cookies(origin)).find((c) => c.name === 'connect.sid');
 }
 
+/**
+ * Waits until a race has ended, counted or failed: a failed run (an update the
+ * server refused) then fails the test with the page's own message, not a timeout.
+ */
+async function raceResult(page: Page, mode: 'merge' | 'overwrite'): Promise<void> {
+  const result = page.locator(`#${mode}-result[data-kept], #${mode}-result:text-matches("failed")`);
+  await result.waitFor({ timeout: 20_000 });
+  assert.notEqual(await result.getAttribute('data-kept'), null, await text(page, `#${mode}-result`));
+}
+
 async function text(page: Page, selector: string): Promise<string> {
   return ((await page.locator(selector).textContent()) ?? '').trim();
 }
@@ -168,10 +178,10 @@ const walkThrough: Walk = async (context, page, origin) => {
   // Parallel updates: 20 at once, none lost with 'merge'; 'overwrite' loses some.
   await page.click('nav a[href="/race"]');
   await page.click('#race-merge');
-  await page.locator('#merge-result[data-kept]').waitFor({ timeout: 20_000 });
+  await raceResult(page, 'merge');
   assert.equal(await text(page, '#merge-result'), '20 of 20 updates kept: none lost.');
   await page.click('#race-overwrite');
-  await page.locator('#overwrite-result[data-kept]').waitFor({ timeout: 20_000 });
+  await raceResult(page, 'overwrite');
   const overwriteKept = Number(await page.locator('#overwrite-result').getAttribute('data-kept'));
   assert.ok(overwriteKept < 20, `overwrite keeps fewer than 20 keys (kept ${overwriteKept})`);
   assert.match(await text(page, '#overwrite-result'), new RegExp(`^${overwriteKept} of 20 updates kept: ${20 - overwriteKept} lost\\.$`));
